@@ -1,0 +1,1 @@
+"""Method plugins, one sub-package per paper, loaded by ``custom_imports``."""
