@@ -1,0 +1,3 @@
+from .errors import DataError
+
+__all__ = ['DataError']
