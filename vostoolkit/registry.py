@@ -137,8 +137,9 @@ class RoleRegistry(Registry):
                     f'{self.role}s: {sorted(self._module_dict)}. Is the '
                     f'plugin listed in custom_imports?')
             if not issubclass(cls, self.base_class):
+                shown = obj_type if isinstance(obj_type, str) else cls.__name__
                 raise TypeError(
-                    f'config type {cls.__name__!r} ({_role_of(cls)}) was '
+                    f'config type {shown!r} ({_role_of(cls)}) was '
                     f'given where a {self.role} is expected '
                     f'(a subclass of {self.base_class.__name__})')
             if not isinstance(obj_type, type):

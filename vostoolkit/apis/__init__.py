@@ -1,0 +1,12 @@
+"""Entry points used by ``tools/`` and by users' scripts."""
+from .config import (ToolError, default_work_dir, load_config,
+                     parse_cfg_options)
+from .inference import init_model
+from .runner import (apply_test_model, build_runner, prepare_test_cfg,
+                     prepare_train_cfg)
+
+__all__ = [
+    'ToolError', 'default_work_dir', 'load_config', 'parse_cfg_options',
+    'init_model', 'apply_test_model', 'build_runner', 'prepare_test_cfg',
+    'prepare_train_cfg'
+]

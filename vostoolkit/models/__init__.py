@@ -1,2 +1,10 @@
 from .backbones import *  # noqa: F401,F403
 from .base import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
+from .necks import *  # noqa: F401,F403
+from .task_modules import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
+from .trackers import *  # noqa: F401,F403
+from .data_preprocessors import *  # noqa: F401,F403
+from .segmentors import *  # noqa: F401,F403

@@ -1,0 +1,82 @@
+# NOVIS with a small ResNet-18 trained from scratch on the toy YouTube-VIS
+# videos (generated under data/toy/youtube_vis on first use), for CPUs.
+# Same method as the benchmark configs (T=4 clips within +-5 frames,
+# volumetric dice, overlap-embedding tracking, T=4 / S=2 inference); the
+# network is narrower, the frames are 64 x 96 and nothing is pretrained.
+#
+#   python tools/train.py configs/novis/novis_r18_toy.py
+#   python tools/test.py configs/novis/novis_r18_toy.py \
+#       work_dirs/novis_r18_toy/iter_3000.pth [--submit out.zip]
+_base_ = ['./r50_ytvis19.py']
+
+data_root = 'data/toy/youtube_vis'
+toy_spec = dict(videos=24, frames=16)
+num_classes = 3
+clip_len = 4
+num_points = 256
+top_k = 10
+width = 64
+
+model = dict(
+    data_preprocessor=dict(pad_size_divisor=32),
+    backbone=dict(_delete_=True, type='ResNet', depth=18, base_channels=16,
+                  frozen_bn=False),
+    pixel_decoder=dict(in_channels=(16, 32, 64, 128), feat_channels=width,
+                       out_channels=width, num_encoder_layers=2, num_heads=4,
+                       ffn_channels=2 * width, num_groups=8),
+    decoder=dict(num_classes=num_classes, in_channels=width,
+                 mask_channels=width, embed_dims=width, num_queries=10,
+                 num_heads=4, num_layers=6, ffn_channels=4 * width,
+                 num_points=num_points, matcher=dict(num_points=num_points)),
+    top_k=top_k)
+
+train_pipeline = [
+    dict(type='LoadVideoFrames'),
+    dict(type='LoadVISAnnotations'),
+    dict(type='ClipRandomReverse', prob=0.5),
+    dict(type='ClipRandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='ClipRandomResize', ratio_range=(0.8, 1.25)),
+    dict(type='ClipRandomCrop', crop_size=(64, 96), min_fg_pixels=16,
+         fg_frames='all'),
+    dict(type='PackVideoInputs'),
+]
+test_pipeline = [
+    dict(type='LoadVideoFrames'),
+    dict(type='PackVideoInputs'),
+]
+train_dataloader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, ann_file='train.json',
+                 data_prefix=dict(img='train/JPEGImages'), toy_spec=toy_spec,
+                 pipeline=train_pipeline))
+test_dataloader = dict(
+    _delete_=True, batch_size=1, num_workers=0,
+    sampler=dict(type='VideoShardSampler'),
+    dataset=dict(type='YouTubeVISDataset', data_root=data_root,
+                 ann_file='valid.json',
+                 data_prefix=dict(img='valid/JPEGImages'), toy_spec=toy_spec,
+                 test_mode=True, test_chunk_len=4, pipeline=test_pipeline))
+val_dataloader = dict(test_dataloader)
+val_dataloader.pop('_delete_')
+# The toy validation split has labels: score it.
+test_evaluator = dict(_delete_=True, type='YouTubeVISMetric',
+                      ann_file=f'{data_root}/valid.json', topk=top_k)
+val_evaluator = dict(type='YouTubeVISMetric',
+                     ann_file=f'{data_root}/valid.json', topk=top_k)
+submit_evaluator = dict(ann_file=f'{data_root}/valid.json', topk=top_k)
+val_cfg = dict(type='VideoValLoop')
+
+max_iters = 3000
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+optim_wrapper = dict(
+    optimizer=dict(lr=5e-4),
+    paramwise_cfg=dict(custom_keys={
+        'backbone': dict(lr_mult=1.0, decay_mult=1.0)}))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=100),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
+         milestones=[2000, 2600], gamma=0.1),
+]
+default_hooks = dict(logger=dict(interval=20),
+                     checkpoint=dict(interval=1000))

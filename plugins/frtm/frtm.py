@@ -1,0 +1,248 @@
+"""FRTM-VOS top-level model: frozen backbone F, online target model D,
+offline-trained refinement network R (Robinson et al.)."""
+import inspect
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from vostoolkit.models.segmentors.base import BaseVideoSegmentor, SampleList
+from vostoolkit.registry import BACKBONES, HEADS, MODELS, TARGET_MODELS
+from vostoolkit.registry import TASK_UTILS
+from vostoolkit.structures import VideoDataSample
+
+from .inference import FRTMVideoInference
+
+
+@MODELS.register_module()
+class FRTM(BaseVideoSegmentor):
+    """FRTM-VOS: a target model learned online feeds a refinement network.
+
+    Training (sec. 3.3): each clip is one reference frame (clip frame 0)
+    followed by validation frames. For one object of the reference frame,
+    the target model is learned on M0 made from the reference (no gradient
+    flows through the optimiser), then the refinement head predicts the
+    object on the validation frames and is trained with binary
+    cross-entropy. Inference (Algorithm 1) runs frame by frame with one
+    target model per object (:class:`FRTMVideoInference`).
+
+    Args:
+        backbone (dict): ``BACKBONES`` config returning the five maps of
+            sec. 3.5, shallowest first (ResNet ``out_indices=('maxpool',
+            'layer1', 'layer2', 'layer3', 'layer4')``).
+        target_model (dict): ``TARGET_MODELS`` config (``FRTMTargetModel``);
+            ``in_channels`` defaults to the channels of ``target_level``.
+        head (dict): ``HEADS`` config taking ``(scores, feats, out_size)``
+            (``FRTMRefinementHead``; ``FRTMScoreHead`` for D-only);
+            ``in_channels`` defaults to the backbone's for the refinement
+            head.
+        augmenter (dict): ``TASK_UTILS`` config making M0.
+        target_level (int): Index of the map D reads (3: conv4_x).
+        freeze_backbone (bool): Keep the backbone fixed (the paper). False
+            trains it with the head (small configs without pretrained
+            weights); D still gets no gradient.
+        train_num_samples (int, optional): Size of M0 during training
+            (default: the augmenter's).
+        feature_chunk (int): Images per backbone call when extracting M0.
+        data_preprocessor (dict, optional): Defaults to
+            ``VideoDataPreprocessor``.
+        init_cfg (dict, optional): mmengine init config.
+    """
+
+    def __init__(self, backbone: dict, target_model: dict, head: dict,
+                 augmenter: dict = dict(type='FRTMFirstFrameAugmenter'), *,
+                 target_level: int = 3, freeze_backbone: bool = True,
+                 train_num_samples: Optional[int] = None,
+                 feature_chunk: int = 4,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.backbone = BACKBONES.build(backbone)
+        channels = tuple(self.backbone.out_channels)
+        if not 0 <= target_level < len(channels):
+            raise ValueError(f'target_level {target_level} is not one of the '
+                             f'{len(channels)} backbone maps')
+        target_model = dict(target_model)
+        target_model.setdefault('in_channels', channels[target_level])
+        self.target_model = TARGET_MODELS.build(target_model)
+        head = dict(head)
+        head_cls = head['type'] if isinstance(head['type'], type) else \
+            HEADS.get(head['type'])
+        if head_cls is not None and 'in_channels' in inspect.signature(
+                head_cls).parameters:
+            head.setdefault('in_channels', channels)
+        self.head = HEADS.build(head)
+        self.augmenter = TASK_UTILS.build(augmenter)
+        self.target_level = target_level
+        self.freeze_backbone = freeze_backbone
+        self.train_num_samples = train_num_samples
+        self.feature_chunk = feature_chunk
+        if freeze_backbone:
+            self.backbone.requires_grad_(False)
+        self.inference = FRTMVideoInference(
+            self.target_model, self.augmenter, self.extract_target_feats,
+            self.head, target_level)
+        self._rng = np.random.default_rng(0)
+
+    def train(self, mode: bool = True) -> 'FRTM':
+        super().train(mode)
+        if self.freeze_backbone:
+            self.backbone.eval()
+        return self
+
+    def video_states(self) -> List[FRTMVideoInference]:
+        return [self.inference]
+
+    # ------------------------------------------------------------ features
+    def extract_feats(self, images: Tensor) -> Tuple[Tensor, ...]:
+        """Backbone maps of (N, 3, H, W) images (no graph when frozen)."""
+        with torch.set_grad_enabled(torch.is_grad_enabled() and
+                                    not self.freeze_backbone):
+            return tuple(self.backbone(images))
+
+    @torch.no_grad()
+    def extract_target_feats(self, images: Tensor) -> Tensor:
+        """Target-level features (S, C, h, w) of M0's images (S, 3, H, W)."""
+        outs = [self.backbone(chunk)[self.target_level]
+                for chunk in images.split(self.feature_chunk)]
+        return torch.cat(outs)
+
+    def learn_target(self, image: Tensor, mask: Tensor):
+        """Augment one frame into M0 and learn a target state on it.
+
+        Args:
+            image (Tensor): (3, H, W) frame.
+            mask (Tensor): (H, W) object mask.
+        """
+        images, masks = self.augmenter(image, mask, rng=self._rng,
+                                       num_samples=self.train_num_samples)
+        feats = self.extract_target_feats(images)
+        return self.target_model.init_state(feats, masks.to(feats.dtype))
+
+    # ------------------------------------------------------------ training
+    def _pick_object(self, ref_mask: Tensor) -> Optional[int]:
+        ids = [int(i) for i in ref_mask.unique() if i != 0]
+        if not ids:
+            return None
+        return ids[int(self._rng.integers(len(ids)))]
+
+    @staticmethod
+    def _valid_pixels(sample: VideoDataSample, shape) -> Tensor:
+        """(T, H, W) bool: pixels counted by the loss (not void, padding or
+        unannotated frames)."""
+        valid = torch.ones(shape, dtype=torch.bool)
+        if 'gt_void' in sample:
+            valid &= ~sample.gt_void.cpu()
+        h, w = sample.metainfo.get('img_shape', shape[-2:])[:2]
+        valid[:, h:] = False
+        valid[:, :, w:] = False
+        if 'gt_frame_valid' in sample:
+            valid[~sample.gt_frame_valid.cpu()] = False
+        return valid
+
+    def _clip_logits(self, clip: Tensor, sample: VideoDataSample
+                     ) -> Optional[Tuple[Tensor, Tensor, Tensor]]:
+        """Logits (T-1, 1, H, W) of one object on the validation frames,
+        its targets and valid pixels; None without an object."""
+        gt = sample.gt_obj_masks.long().to(clip.device)  # (T, H, W)
+        obj_id = self._pick_object(gt[0])
+        if obj_id is None or clip.shape[0] < 2:
+            return None
+        state = self.learn_target(clip[0], gt[0] == obj_id)
+        feats = self.extract_feats(clip[1:])
+        with torch.no_grad():
+            scores = self.target_model.predict(state,
+                                               feats[self.target_level])
+        logits = self.head(scores, feats, clip.shape[-2:])
+        targets = (gt[1:] == obj_id).to(logits.dtype)[:, None]
+        valid = self._valid_pixels(sample, gt.shape)[1:, None]
+        return logits, targets, valid.to(clip.device)
+
+    def loss(self, inputs: Tensor,
+             data_samples: SampleList) -> Dict[str, Tensor]:
+        """Binary cross-entropy on the validation frames of each clip.
+
+        Args:
+            inputs (Tensor): (N, T, 3, H, W) clips, frame 0 the reference.
+            data_samples (list[VideoDataSample]): ``gt_obj_masks`` (T, H, W),
+                optionally ``gt_void`` and ``gt_frame_valid``.
+        """
+        total, count = inputs.new_zeros(()), 0
+        for clip, sample in zip(inputs, data_samples):
+            out = self._clip_logits(clip, sample)
+            if out is None:
+                continue
+            logits, targets, valid = out
+            bce = F.binary_cross_entropy_with_logits(logits, targets,
+                                                     reduction='none')
+            total = total + (bce * valid).sum()
+            count += int(valid.sum())
+        # keeps every trainable parameter in the graph (DDP) when no clip
+        # has an object
+        anchor = sum(p.sum() for p in self.parameters() if p.requires_grad)
+        return dict(loss_mask=total / max(count, 1) + 0. * anchor)
+
+    def _forward(self, inputs: Tensor,
+                 data_samples: Optional[SampleList] = None) -> List:
+        """Validation-frame logits (T-1, 1, H, W) of each training clip
+        (None for a clip without an object on its reference frame)."""
+        outs = [self._clip_logits(clip, sample)
+                for clip, sample in zip(inputs, data_samples)]
+        return [None if o is None else o[0] for o in outs]
+
+    # ----------------------------------------------------------- inference
+    @staticmethod
+    def _given_masks(sample: VideoDataSample, t: int,
+                     known: Sequence[int]) -> Dict[int, Tensor]:
+        """Masks (H, W) of the objects first given on clip frame ``t``."""
+        if 'gt_obj_masks' not in sample:
+            return {}
+        gt = sample.gt_obj_masks[t].long()
+        frame_id = sample.metainfo['frame_ids'][t]
+        if 'obj_ids' in sample and 'obj_first_frames' in sample:
+            new = [int(i) for i, first in zip(
+                sample.obj_ids.tolist(), sample.obj_first_frames.tolist())
+                if int(first) == frame_id]
+        elif not known:
+            new = [int(i) for i in gt.unique() if i != 0]
+        else:
+            new = []
+        return {i: gt == i for i in new if i not in known}
+
+    def predict(self, inputs: Tensor,
+                data_samples: SampleList) -> SampleList:
+        """Segment a chunk frame by frame; ``pred_obj_masks`` (T, H0, W0)
+        holds object ids at the original size (``ori_shape``).
+
+        Args:
+            inputs (Tensor): (1, T, 3, H, W) chunk of a video.
+            data_samples (list[VideoDataSample]): ``frame_ids``,
+                ``img_shape``, ``ori_shape`` and the given masks
+                (``gt_obj_masks`` on each object's first frame, with
+                ``obj_ids`` / ``obj_first_frames``).
+        """
+        results = []
+        for clip, sample in zip(inputs, data_samples):
+            meta = sample.metainfo
+            h, w = meta.get('img_shape', clip.shape[-2:])[:2]
+            out_hw = tuple(meta.get('ori_shape', (h, w))[:2])
+            labels = []
+            for t in range(clip.shape[0]):
+                feats = self.extract_feats(clip[t:t + 1])
+                new = self._given_masks(sample, t, self.inference.obj_ids)
+                new = {k: v.to(clip.device) for k, v in new.items()}
+                probs, ids = self.inference.step(meta['frame_ids'][t],
+                                                 clip[t], feats, new)
+                probs = probs[:, :h, :w]
+                if tuple(probs.shape[-2:]) != out_hw:
+                    probs = F.interpolate(probs[None], size=out_hw,
+                                          mode='bilinear',
+                                          align_corners=False)[0]
+                lut = torch.tensor([0] + ids, device=probs.device)
+                labels.append(lut[probs.argmax(0)])
+            sample.pred_obj_masks = torch.stack(labels).to(torch.uint8)
+            results.append(sample)
+        return results

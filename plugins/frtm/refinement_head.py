@@ -1,0 +1,271 @@
+"""FRTM-VOS refinement network R (sec. 3.2) and the D-only score head.
+
+R turns the coarse target scores ``s`` of the target model and the backbone
+features of five depths into full-resolution mask logits with a U-Net:
+at each depth ``d`` (deepest first) a target segmentation encoder (TSE)
+``T^d`` fuses the features with the scores, and a refinement module ``R^d``
+merges it with the refined output of the deeper level,
+``z^d = R^d(T^d(x^d, s), z^{d+1})`` (eq. 5). A final residual block turns
+``z^1`` into the logits.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from vostoolkit.models.base import BaseHead
+from vostoolkit.registry import HEADS
+
+
+def _resize(x: Tensor, size: Sequence[int]) -> Tensor:
+    """Bilinear resize of (N, C, h, w) to ``size`` (no-op when equal)."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=tuple(size), mode='bilinear',
+                         align_corners=False)
+
+
+class FRTMTargetEncoder(nn.Module):
+    """Target segmentation encoder T^d: features + scores -> encoding.
+
+    The features are projected to ``channels`` (1x1 conv, ReLU, 1x1 conv),
+    concatenated with the scores resized to their resolution, and encoded by
+    three 3x3 convolutions.
+
+    Args:
+        in_channels (int): Channels of the backbone map x^d.
+        channels (int): Width of the refinement network (64).
+        score_channels (int): Channels of the scores (1).
+    """
+
+    def __init__(self, in_channels: int, channels: int = 64,
+                 score_channels: int = 1):
+        super().__init__()
+        self.project = nn.Sequential(
+            nn.Conv2d(in_channels, channels, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(channels, channels, 1))
+        mid = channels + score_channels
+        self.encode = nn.Sequential(
+            nn.Conv2d(mid, mid, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(mid, mid, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(mid, channels, 3, padding=1), nn.ReLU(inplace=True))
+
+    def forward(self, feats: Tensor, scores: Tensor) -> Tuple[Tensor, Tensor]:
+        """Args:
+            feats (Tensor): (N, C_d, H_d, W_d) backbone features.
+            scores (Tensor): (N, 1, h, w) target scores (any resolution).
+
+        Returns:
+            tuple[Tensor]: the encoding (N, channels, H_d, W_d) and the
+            projected features (N, channels, H_d, W_d).
+        """
+        proj = self.project(feats)
+        x = torch.cat([proj, _resize(scores, feats.shape[-2:])], dim=1)
+        return self.encode(x), proj
+
+
+class FRTMResidualBlock(nn.Module):
+    """Residual block: a 1x1 conv to ``out_channels``, then
+    ``relu(h + conv3x3(relu(conv3x3(h))))``."""
+
+    def __init__(self, in_channels: int, out_channels: Optional[int] = None):
+        super().__init__()
+        out_channels = out_channels or in_channels
+        self.reduce = nn.Conv2d(in_channels, out_channels, 1)
+        self.body = nn.Sequential(
+            nn.Conv2d(out_channels, out_channels, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, C_in, H, W) -> (N, C_out, H, W)."""
+        h = self.reduce(x)
+        return F.relu(h + self.body(h))
+
+
+class FRTMChannelAttention(nn.Module):
+    """Channel attention block: the deeper level re-weights the channels of
+    the shallower one, then is added to it up-sampled.
+
+    Global averages of both inputs are concatenated, passed through
+    1x1 conv - ReLU - 1x1 conv - sigmoid, and scale the shallow map.
+    """
+
+    def __init__(self, channels: int = 64):
+        super().__init__()
+        self.attend = nn.Sequential(
+            nn.Conv2d(2 * channels, channels, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(channels, channels, 1))
+
+    def forward(self, shallow: Tensor, deep: Tensor) -> Tensor:
+        """Args:
+            shallow (Tensor): (N, C, H, W) encoding of this level.
+            deep (Tensor): (N, C, h, w) output of the deeper level (h, w may
+                be 1 for the deepest level's pooled projection).
+
+        Returns:
+            Tensor: (N, C, H, W).
+        """
+        pooled = torch.cat([F.adaptive_avg_pool2d(shallow, 1),
+                            F.adaptive_avg_pool2d(deep, 1)], dim=1)
+        gated = shallow * torch.sigmoid(self.attend(pooled))
+        return gated + _resize(deep, shallow.shape[-2:])
+
+
+class FRTMRefinementModule(nn.Module):
+    """R^d: residual block, channel attention with z^{d+1}, residual block.
+    """
+
+    def __init__(self, channels: int = 64):
+        super().__init__()
+        self.pre = FRTMResidualBlock(channels)
+        self.attention = FRTMChannelAttention(channels)
+        self.post = FRTMResidualBlock(channels)
+
+    def forward(self, encoding: Tensor, deeper: Tensor) -> Tensor:
+        """(N, C, H, W) encoding and (N, C, h, w) deeper output ->
+        (N, C, H, W) refined output z^d."""
+        return self.post(self.attention(self.pre(encoding), deeper))
+
+
+def _repeat_for_objects(feats: Sequence[Tensor],
+                        num_rows: int) -> List[Tensor]:
+    """Share each image's features among its objects' score maps.
+
+    ``num_rows`` score rows for ``B`` images: rows ``b*O .. b*O+O-1`` belong
+    to image ``b``. Features (B, C, H, W) -> (B*O, C, H, W).
+    """
+    batch = feats[0].shape[0]
+    if num_rows == batch:
+        return list(feats)
+    if num_rows % batch:
+        raise ValueError(f'{num_rows} score maps cannot be shared among '
+                         f'{batch} images')
+    reps = num_rows // batch
+    return [f.repeat_interleave(reps, dim=0) for f in feats]
+
+
+@HEADS.register_module()
+class FRTMRefinementHead(BaseHead):
+    """The refinement network R of FRTM-VOS.
+
+    Args:
+        in_channels (Sequence[int]): Channels of the backbone maps, shallowest
+            first (ResNet-101: maxpool 64, conv2_x 256, conv3_x 512,
+            conv4_x 1024, conv5_x 2048; ResNet-18: 64, 64, 128, 256, 512).
+        channels (int): Width of the network (64).
+        final_channels (int): Width of the final residual block (32).
+        init_cfg (dict, optional): mmengine init config.
+    """
+
+    def __init__(self, in_channels: Sequence[int] = (64, 256, 512, 1024,
+                                                     2048),
+                 channels: int = 64, final_channels: int = 32,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        self.in_channels = tuple(in_channels)
+        self.encoders = nn.ModuleList(
+            FRTMTargetEncoder(c, channels) for c in self.in_channels)
+        self.refiners = nn.ModuleList(
+            FRTMRefinementModule(channels) for _ in self.in_channels)
+        self.final = FRTMResidualBlock(channels, final_channels)
+        self.predictor = nn.Conv2d(final_channels, 1, 3, padding=1)
+
+    def forward(self, scores: Tensor, feats: Sequence[Tensor],
+                out_size: Sequence[int]) -> Tensor:
+        """Refine target scores into mask logits.
+
+        Args:
+            scores (Tensor): (B*O, 1, h, w) target-model scores, O objects per
+                image, consecutive.
+            feats (Sequence[Tensor]): backbone maps, shallowest first, each
+                (B, in_channels[i], H_i, W_i).
+            out_size (Sequence[int]): (H, W) of the logits.
+
+        Returns:
+            Tensor: (B*O, 1, H, W) logits.
+        """
+        if len(feats) != len(self.in_channels):
+            raise ValueError(f'FRTMRefinementHead takes '
+                             f'{len(self.in_channels)} feature maps, got '
+                             f'{len(feats)}')
+        feats = _repeat_for_objects(feats, scores.shape[0])
+        deeper = None
+        for level in reversed(range(len(feats))):
+            encoding, proj = self.encoders[level](feats[level], scores)
+            if deeper is None:  # deepest: pooled projection of x^d
+                deeper = F.adaptive_avg_pool2d(proj, 1)
+            deeper = self.refiners[level](encoding, deeper)
+        size = deeper.shape[-2:]
+        x = _resize(deeper, (2 * size[0], 2 * size[1]))
+        x = _resize(self.final(x), out_size)
+        return self.predictor(x)
+
+    def loss(self, scores: Tensor, feats: Sequence[Tensor], gt_masks: Tensor,
+             valid: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Binary cross-entropy of the refined masks (sec. 3.3).
+
+        Args:
+            scores (Tensor): (N, 1, h, w) target scores.
+            feats (Sequence[Tensor]): backbone maps, as in :meth:`forward`.
+            gt_masks (Tensor): (N, 1, H, W) target masks in {0, 1}.
+            valid (Tensor, optional): (N, 1, H, W) bool, False on void
+                pixels, which do not count.
+
+        Returns:
+            dict[str, Tensor]: ``loss_mask``.
+        """
+        logits = self(scores, feats, gt_masks.shape[-2:])
+        return dict(loss_mask=masked_bce(logits, gt_masks, valid))
+
+    def predict(self, scores: Tensor, feats: Sequence[Tensor],
+                out_size: Sequence[int]) -> Tensor:
+        """Mask probabilities (N, 1, H, W)."""
+        return torch.sigmoid(self(scores, feats, out_size))
+
+
+def masked_bce(logits: Tensor, targets: Tensor,
+               valid: Optional[Tensor] = None) -> Tensor:
+    """Mean binary cross-entropy over valid pixels (0 when none is)."""
+    loss = F.binary_cross_entropy_with_logits(
+        logits, targets.to(logits.dtype), reduction='none')
+    if valid is None:
+        return loss.mean()
+    valid = valid.to(logits.dtype)
+    return (loss * valid).sum() / valid.sum().clamp(min=1.0)
+
+
+@HEADS.register_module()
+class FRTMScoreHead(BaseHead):
+    """The "D-only" head of Table 1: no refinement network.
+
+    The coarse scores are up-sampled bilinearly to the output size and
+    mapped to logits by a learned scale and offset (the only two parameters
+    trained offline), before the sigmoid.
+
+    Args:
+        init_cfg (dict, optional): mmengine init config.
+    """
+
+    def __init__(self, init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        self.scale = nn.Parameter(torch.ones(1))
+        self.offset = nn.Parameter(torch.zeros(1))
+
+    def forward(self, scores: Tensor, feats: Sequence[Tensor],
+                out_size: Sequence[int]) -> Tensor:
+        """(N, 1, h, w) scores -> (N, 1, H, W) logits; ``feats`` unused."""
+        return self.scale * _resize(scores, out_size) + self.offset
+
+    def loss(self, scores: Tensor, feats: Sequence[Tensor], gt_masks: Tensor,
+             valid: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Binary cross-entropy, as :meth:`FRTMRefinementHead.loss`."""
+        logits = self(scores, feats, gt_masks.shape[-2:])
+        return dict(loss_mask=masked_bce(logits, gt_masks, valid))
+
+    def predict(self, scores: Tensor, feats: Sequence[Tensor],
+                out_size: Sequence[int]) -> Tensor:
+        """Mask probabilities (N, 1, H, W)."""
+        return torch.sigmoid(self(scores, feats, out_size))

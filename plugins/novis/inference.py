@@ -1,0 +1,213 @@
+"""Per-video inference state of NOVIS: frame features waiting for their
+clips, overlapping clip logits being averaged, and the finished frames of
+every track kept as RLE until the video ends.
+
+Memory held for a video: the features of at most one clip of frames, the
+logits of the frames still covered by an open clip, and, per finished frame,
+N compressed RLE masks; nothing else grows with the video length.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import pycocotools.mask as mask_utils
+import torch
+import torch.nn.functional as F
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from .near_online import ClipLogitAverager, clip_schedule
+
+
+class VideoTrackResults:
+    """Accumulates, per track, class probabilities, a mask score and the
+    per-frame RLE masks at the original video size.
+
+    Args:
+        num_tracks (int): N, the queries (tracks) of every clip.
+        query_chunk (int): Tracks up-sampled together (bounds memory).
+    """
+
+    def __init__(self, num_tracks: int, query_chunk: int = 16):
+        self.num_tracks, self.query_chunk = num_tracks, query_chunk
+        self.prob_sum: Optional[Tensor] = None  # (N, K)
+        self.num_clips = 0
+        self.score_num = torch.zeros(num_tracks, dtype=torch.float64)
+        self.score_den = torch.zeros(num_tracks, dtype=torch.float64)
+        self.frames: Dict[int, List[dict]] = {}
+
+    def add_class_probs(self, probs: Tensor) -> None:
+        """Add one clip's (N, K) class probabilities (track order)."""
+        probs = probs.detach().float().cpu()
+        self.prob_sum = probs if self.prob_sum is None else (
+            self.prob_sum + probs)
+        self.num_clips += 1
+
+    def add_frame(self, frame: int, logits: Tensor, pad_hw: Sequence[int],
+                  img_hw: Sequence[int], ori_hw: Sequence[int]) -> None:
+        """Finish a frame: up-sample its logits, binarise, RLE-encode.
+
+        Args:
+            frame (int): Video frame index.
+            logits (Tensor): (N, h, w) averaged mask logits at the mask
+                feature stride of the padded input.
+            pad_hw, img_hw, ori_hw: padded input size, its valid region
+                (the resized frame) and the original frame size.
+        """
+        rles = []
+        for chunk in logits.split(self.query_chunk):
+            x = F.interpolate(chunk[None].float(), size=tuple(pad_hw),
+                              mode='bilinear', align_corners=False)
+            x = x[:, :, :img_hw[0], :img_hw[1]]
+            if tuple(img_hw) != tuple(ori_hw):
+                x = F.interpolate(x, size=tuple(ori_hw), mode='bilinear',
+                                  align_corners=False)
+            x = x[0]  # (1, n, H, W) -> (n, H, W)
+            binary = x > 0
+            prob = x.sigmoid()
+            idx = slice(len(rles), len(rles) + chunk.shape[0])
+            inside = (prob * binary).flatten(1).sum(1)
+            self.score_num[idx] += inside.double().cpu()
+            self.score_den[idx] += binary.flatten(1).sum(1).double().cpu()
+            # (H, W, n)
+            masks = binary.permute(1, 2, 0).cpu().numpy().astype(np.uint8)
+            rles += mask_utils.encode(np.asfortranarray(masks))
+        for rle in rles:
+            rle['counts'] = rle['counts'].decode('ascii')
+        self.frames[frame] = rles
+
+    def top_k(self, k: int, video_length: int) -> InstanceData:
+        """The k best (track, class) pairs of the video.
+
+        Scores are the mean class probability over clips times the mask
+        score (mean foreground probability inside the binary mask, over all
+        frames), as Mask2Former; a track may appear with several classes.
+
+        Returns:
+            InstanceData: ``scores`` (k,), ``labels`` (k,) 0-based,
+            ``track_ids`` (k,), ``rles`` (k lists of ``video_length`` RLE
+            dicts with str counts, at the original size).
+        """
+        missing = [f for f in range(video_length) if f not in self.frames]
+        if missing or self.prob_sum is None:
+            raise RuntimeError(f'video ended with frames {missing[:5]}... '
+                               f'not predicted')
+        probs = self.prob_sum / self.num_clips  # (N, K)
+        mask_score = (self.score_num / (self.score_den + 1e-6)).float()
+        scores = (probs * mask_score[:, None]).flatten()  # (N*K,)
+        k = min(k, scores.numel())
+        top, idx = scores.topk(k)
+        num_classes = probs.shape[1]
+        tracks, labels = idx // num_classes, idx % num_classes
+        result = InstanceData()
+        result.scores = top
+        result.labels = labels
+        result.track_ids = tracks
+        result.rles = [[self.frames[f][int(q)] for f in range(video_length)]
+                       for q in tracks]
+        return result
+
+
+class NOVISVideoState:
+    """Everything NOVIS remembers about the video being processed.
+
+    The video loop calls :meth:`reset` before every video; :meth:`start`
+    reads the video's length and geometry from its first chunk.
+
+    Args:
+        clip_len (int): T.
+        stride (int): S.
+        tracker: A tracker with ``reset()`` (reset with this state).
+    """
+
+    def __init__(self, clip_len: int, stride: int, tracker):
+        self.clip_len, self.stride, self.tracker = clip_len, stride, tracker
+        self.averager = ClipLogitAverager()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the previous video."""
+        self.tracker.reset()
+        self.averager.reset()
+        self.features: Dict[int, Tuple[List[Tensor], Tensor]] = {}
+        self.clips: List[Tuple[int, int]] = []
+        self.next_clip = 0
+        self.results: Optional[VideoTrackResults] = None
+        self.meta: dict = {}
+
+    @property
+    def started(self) -> bool:
+        return self.results is not None
+
+    def start(self, meta: dict, num_tracks: int) -> None:
+        """Begin a video described by the metainfo of its first chunk."""
+        self.reset()
+        length = int(meta['video_length'])
+        self.clips = clip_schedule(length, self.clip_len, self.stride)
+        self.results = VideoTrackResults(num_tracks)
+        img_hw = tuple(meta.get('img_shape', meta.get('ori_shape'))[:2])
+        pad_hw = tuple(meta.get('batch_input_shape',
+                                meta.get('pad_shape', img_hw))[:2])
+        self.meta = dict(video_length=length, img_hw=img_hw, pad_hw=pad_hw,
+                         ori_hw=tuple(meta.get('ori_shape', img_hw)[:2]))
+
+    def add_frame_features(self, frame: int, multi_scale: List[Tensor],
+                           mask_features: Tensor) -> None:
+        """Cache one frame's features: levels (C, h_l, w_l), (C, H, W)."""
+        self.features[frame] = (multi_scale, mask_features)
+
+    def ready_clips(self) -> List[Tuple[int, int]]:
+        """Scheduled clips whose frames are all cached, in order."""
+        ready = []
+        k = self.next_clip
+        while k < len(self.clips) and all(
+                f in self.features for f in range(*self.clips[k])):
+            ready.append(self.clips[k])
+            k += 1
+        return ready
+
+    def clip_features(self, start: int, end: int
+                      ) -> Tuple[List[Tensor], Tensor]:
+        """Stack a clip's cached features: levels (1, T, C, h, w) and mask
+        features (1, T, C, H, W)."""
+        frames = [self.features[f] for f in range(start, end)]
+        levels = [torch.stack([fr[0][i] for fr in frames])[None]
+                  for i in range(len(frames[0][0]))]
+        return levels, torch.stack([fr[1] for fr in frames])[None]
+
+    def neighbours(self) -> Tuple[Optional[Tuple[int, int]],
+                                  Optional[Tuple[int, int]]]:
+        """The clips before and after the current one (or None)."""
+        k = self.next_clip
+        prev = self.clips[k - 1] if k > 0 else None
+        nxt = self.clips[k + 1] if k + 1 < len(self.clips) else None
+        return prev, nxt
+
+    def finish_clip(self, logits: Tensor, probs: Tensor) -> None:
+        """Store the current clip's track-ordered outputs and move on.
+
+        Args:
+            logits (Tensor): (N, T, h, w) mask logits in track order.
+            probs (Tensor): (N, K) class probabilities in track order.
+        """
+        start, _ = self.clips[self.next_clip]
+        _, nxt = self.neighbours()
+        before = nxt[0] if nxt is not None else self.meta['video_length']
+        self.results.add_class_probs(probs)
+        for frame, avg in self.averager.add(start, logits, before):
+            self.results.add_frame(frame, avg, self.meta['pad_hw'],
+                                   self.meta['img_hw'], self.meta['ori_hw'])
+        self.next_clip += 1
+        keep_from = nxt[0] if nxt is not None else self.meta['video_length']
+        for f in [f for f in self.features if f < keep_from]:
+            del self.features[f]
+
+    def finish_video(self, top_k: int) -> InstanceData:
+        """Release the remaining frames and select the video's top k."""
+        if self.next_clip != len(self.clips):
+            raise RuntimeError(
+                f'video ended after {self.next_clip} of {len(self.clips)} '
+                f'clips: frames are missing from the test chunks')
+        for frame, avg in self.averager.flush():
+            self.results.add_frame(frame, avg, self.meta['pad_hw'],
+                                   self.meta['img_hw'], self.meta['ori_hw'])
+        return self.results.top_k(top_k, self.meta['video_length'])

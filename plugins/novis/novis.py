@@ -1,0 +1,212 @@
+"""The NOVIS model: per-frame backbone and pixel decoder, a video instance
+decoder over clips, and near-online tracking between clips."""
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from vostoolkit.models.segmentors import BaseVideoSegmentor
+from vostoolkit.models.trackers import CosineClipTracker, IoUClassClipTracker
+from vostoolkit.registry import BACKBONES, HEADS, MODELS, NECKS, TRACKERS
+from vostoolkit.structures import VideoDataSample
+
+from .inference import NOVISVideoState
+
+SampleList = List[VideoDataSample]
+
+
+@MODELS.register_module()
+class NOVIS(BaseVideoSegmentor):
+    """Near-Online Video Instance Segmentation (Meinhardt et al., 2023).
+
+    Training: a batch of clips (N, T, 3, H, W); each clip's ground-truth
+    tubes (objects present on at least one of its frames, fully occluded
+    frames as empty masks) are matched to the decoder's queries and the
+    set losses of the decoder are returned.
+
+    Inference (batch of one chunk of a video at a time): each frame's
+    features are computed once and cached; clips of ``clip_len`` frames every
+    ``stride`` frames (the last clip ends at the last frame) are decoded as
+    soon as their frames have arrived; the tracker orders each clip's
+    queries into tracks (with overlap embeddings, section 4.3, by default);
+    mask logits are averaged over overlapping clips, and every frame, once
+    final, is up-sampled to the original size and kept as RLE. At the end of
+    the video the ``top_k`` (track, class) pairs by class probability x
+    mask score are returned in ``pred_instances``.
+
+    Args:
+        backbone (dict): ``BACKBONES`` config (multi-scale maps, strides 4 to
+            32).
+        pixel_decoder (dict): ``NECKS`` config, e.g.
+            ``MSDeformAttnPixelDecoder``.
+        decoder (dict): ``HEADS`` config, ``NOVISVideoDecoder``.
+        tracker (dict, optional): ``TRACKERS`` config; default
+            ``CosineClipTracker``. ``IoUClassClipTracker`` gives the
+            heuristic ablation, ``EmbeddingBufferTracker`` the online buffer
+            (use it with ``clip_len=stride=1``).
+        clip_len (int): T at test time.
+        stride (int): S at test time.
+        overlap_embeddings (bool): Match clips with overlap embeddings
+            (else with the whole-clip output embeddings).
+        top_k (int): Predictions kept per video.
+        data_preprocessor (dict, optional): Defaults to
+            ``VideoDataPreprocessor``.
+        init_cfg (dict, optional): mmengine initialisation config.
+    """
+
+    def __init__(self, backbone: dict, pixel_decoder: dict, decoder: dict, *,
+                 tracker: Optional[dict] = None, clip_len: int = 4,
+                 stride: int = 2, overlap_embeddings: bool = True,
+                 top_k: int = 10, data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.backbone = BACKBONES.build(backbone)
+        self.pixel_decoder = NECKS.build(pixel_decoder)
+        self.decoder = HEADS.build(decoder)
+        if overlap_embeddings and not hasattr(self.decoder,
+                                              'overlap_embeddings'):
+            raise TypeError(f'overlap_embeddings=True needs a decoder with '
+                            f'overlap_embeddings() (NOVISVideoDecoder), got '
+                            f'{type(self.decoder).__name__}')
+        self.tracker = TRACKERS.build(tracker or dict(
+            type='CosineClipTracker'))
+        self.clip_len, self.stride = clip_len, stride
+        self.use_overlap_embeddings = overlap_embeddings
+        self.top_k = top_k
+        self.state = NOVISVideoState(clip_len, stride, self.tracker)
+
+    def video_states(self) -> List[NOVISVideoState]:
+        """Per-video state reset by the video loop (tracker included)."""
+        return [self.state]
+
+    # ------------------------------------------------------------ features
+    def extract_feats(self, frames: Tensor) -> Tuple[List[Tensor], Tensor]:
+        """Backbone and pixel decoder, frame by frame.
+
+        Args:
+            frames (Tensor): (F, 3, H, W).
+
+        Returns:
+            tuple: levels, a list of (F, C, h_l, w_l) coarse to fine, and
+            mask features (F, C_m, H / 4, W / 4).
+        """
+        mask_features, levels = self.pixel_decoder(self.backbone(frames))
+        return levels, mask_features
+
+    def _clip_feats(self, inputs: Tensor) -> Tuple[List[Tensor], Tensor]:
+        b, t = inputs.shape[:2]
+        # (N, T, 3, H, W) -> (N*T, 3, H, W)
+        levels, mask_feats = self.extract_feats(inputs.flatten(0, 1))
+        # (N*T, C, h, w) -> (N, T, C, h, w)
+        levels = [x.view(b, t, *x.shape[1:]) for x in levels]
+        return levels, mask_feats.view(b, t, *mask_feats.shape[1:])
+
+    def _forward(self, inputs: Tensor,
+                 data_samples: Optional[SampleList] = None) -> Dict:
+        """Decoder outputs of a batch of clips (N, T, 3, H, W)."""
+        return self.decoder(*self._clip_feats(inputs))
+
+    # ------------------------------------------------------------ training
+    @staticmethod
+    def _targets(sample: VideoDataSample, t: int, hw: Tuple[int, int]
+                 ) -> dict:
+        """Tubes present on at least one of the clip's t frames, padded to
+        hw."""
+        gt = sample.get('gt_instances')
+        if gt is None or len(gt) == 0:
+            return dict(labels=torch.zeros(0, dtype=torch.long),
+                        masks=torch.zeros(0, t, *hw, dtype=torch.bool))
+        masks = gt.masks.bool()
+        pad_h, pad_w = hw[0] - masks.shape[-2], hw[1] - masks.shape[-1]
+        if pad_h < 0 or pad_w < 0:
+            raise ValueError(f'ground-truth masks {tuple(masks.shape[-2:])} '
+                             f'are larger than the input {hw}')
+        if pad_h or pad_w:
+            masks = F.pad(masks, (0, pad_w, 0, pad_h))
+        present = masks.flatten(1).any(1)
+        return dict(labels=gt.labels[present].long(), masks=masks[present])
+
+    def loss(self, inputs: Tensor, data_samples: SampleList
+             ) -> Dict[str, Tensor]:
+        """Set losses of a batch of clips (see :meth:`Mask2FormerVideoHead.
+        loss`)."""
+        outputs = self._forward(inputs)
+        t, hw = inputs.shape[1], tuple(inputs.shape[-2:])
+        targets = [self._targets(s, t, hw) for s in data_samples]
+        for target in targets:
+            target['labels'] = target['labels'].to(inputs.device)
+            target['masks'] = target['masks'].to(inputs.device)
+        return self.decoder.loss(outputs, targets)
+
+    # ----------------------------------------------------------- inference
+    @torch.no_grad()
+    def predict(self, inputs: Tensor, data_samples: SampleList
+                ) -> SampleList:
+        """Stream a chunk of a video; return the video's predictions with
+        its last chunk (see the class docstring)."""
+        finished = []
+        for clip, sample in zip(inputs, data_samples):
+            meta = sample.metainfo
+            if 'video_length' not in meta:
+                raise ValueError(
+                    f'NOVIS.predict needs the video_length meta of video '
+                    f'{meta.get("video_name", meta.get("video_id", "?"))} '
+                    f'to plan its clips (see docs/data_pipeline.md)')
+            if meta.get('is_first', True) or not self.state.started:
+                self.state.start(meta, self.decoder.num_queries)
+            levels, mask_feats = self.extract_feats(clip)
+            frame_ids = meta.get('frame_ids', range(clip.shape[0]))
+            for i, frame in enumerate(frame_ids):
+                self.state.add_frame_features(
+                    int(frame), [x[i] for x in levels], mask_feats[i])
+            for start, end in self.state.ready_clips():
+                self._run_clip(start, end)
+            if meta.get('is_last', True):
+                sample.pred_instances = self.state.finish_video(self.top_k)
+                # the predictions cover the whole video, not just this chunk
+                sample.set_metainfo(dict(frame_ids=list(
+                    range(self.state.meta['video_length']))))
+                finished.append(sample)
+        return finished
+
+    def _run_clip(self, start: int, end: int) -> None:
+        out = self.decoder(*self.state.clip_features(start, end))
+        cls_logits = out['cls_logits'][-1][0]  # (N, K + 1)
+        mask_logits = out['mask_logits'][-1][0]  # (N, T, h, w)
+        ids = self._track(out, start, end).to(mask_logits.device)
+        n = ids.numel()
+        order = torch.arange(n, device=ids.device)
+        if not torch.equal(ids.sort().values, order):
+            raise RuntimeError(f'{type(self.tracker).__name__} returned track '
+                               f'ids {ids.tolist()}; NOVIS needs every clip '
+                               f'to map its N queries onto tracks 0..N-1')
+        inverse = torch.empty_like(ids)
+        inverse[ids] = order
+        probs = cls_logits.softmax(-1)[:, :-1]  # drop "no object"
+        self.state.finish_clip(mask_logits[inverse], probs[inverse])
+
+    def _track(self, out: Dict, start: int, end: int) -> Tensor:
+        """Track ids (N,) of the clip's queries."""
+        prev, nxt = self.state.neighbours()
+        front = prev[1] - start if prev is not None else 0  # shared frames
+        back = nxt[0] - start if nxt is not None else end - start
+        embeds = out['embeds'][0]
+        if isinstance(self.tracker, CosineClipTracker):
+            match = carry = embeds
+            if self.use_overlap_embeddings:
+                if front > 0:
+                    match = self.decoder.overlap_embeddings(
+                        out, range(front))[0]
+                if back < end - start:
+                    carry = self.decoder.overlap_embeddings(
+                        out, range(back, end - start))[0]
+            return self.tracker.update(match, carry)
+        if isinstance(self.tracker, IoUClassClipTracker):
+            binary = out['mask_logits'][-1][0] > 0  # (N, T, h, w)
+            probs = out['cls_logits'][-1][0].softmax(-1)[:, :-1]
+            return self.tracker.update(binary[:, :front], probs,
+                                       binary[:, back:])
+        # EmbeddingBufferTracker and other embedding trackers
+        return self.tracker.update(embeds)

@@ -1,0 +1,50 @@
+"""The FaSTGAN configs parse, build, and name an optimizer per built
+critic."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+import plugins.fastgan  # noqa: F401
+from vostoolkit.engine import MultiOptimWrapperConstructor
+from vostoolkit.registry import MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'fastgan', '*.py')))
+
+EXPECTED_CRITICS = {
+    'fastgan_r50_ytvos_stage1.py': set(),
+    'fastgan_r50_ytvos-davis17.py': {'critic_spatial', 'critic_temporal'},
+    'fastgan_r50_ytvos-davis17_ce-only.py': set(),
+    'fastgan_r50_ytvos-davis17_spatial.py': {'critic_spatial'},
+    'fastgan_r50_ytvos-davis17_temporal.py': {'critic_temporal'},
+    'fastgan_r18_toy-davis_stage1.py': set(),
+    'fastgan_r18_toy-davis_stage2.py': {'critic_spatial', 'critic_temporal'},
+}
+
+
+def test_every_config_is_listed():
+    assert {osp.basename(c) for c in CONFIGS} == set(EXPECTED_CRITICS)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_config_builds_with_matching_optimizers(path):
+    cfg = Config.fromfile(path)
+    model_cfg = cfg.model.to_dict()
+    model_cfg['generator']['backbone'].pop('init_cfg', None)  # no download
+    model = MODELS.build(model_cfg)
+    assert set(model.critics()) == EXPECTED_CRITICS[osp.basename(path)]
+    optim = {k: v for k, v in cfg.optim_wrapper.to_dict().items()
+             if k != 'constructor'}
+    assert set(optim) == {'generator'} | set(model.critics())
+    assert set(cfg.param_scheduler) == set(optim)
+    wrappers = MultiOptimWrapperConstructor(optim)(model)
+    assert set(wrappers.keys()) == set(optim)
+    if 'critic_temporal' in model.critics():
+        sampler = cfg.train_dataloader.dataset.clip_sampler
+        assert sampler.num_frames == model.critic_temporal.num_frames + 1
+    # what a test run builds: no critics
+    test_cfg = dict(model_cfg, **cfg.test_model)
+    assert MODELS.build(test_cfg).critics() == {}

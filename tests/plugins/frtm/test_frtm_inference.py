@@ -1,0 +1,119 @@
+"""Multi-object online inference: soft aggregation and late objects."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from plugins.frtm import (FRTMFirstFrameAugmenter, FRTMScoreHead,
+                          FRTMTargetModel, FRTMVideoInference,
+                          soft_aggregate)
+
+
+def test_soft_aggregate():
+    g = torch.Generator().manual_seed(0)
+    probs = torch.rand(3, 5, 6, generator=g)
+    agg = soft_aggregate(probs)
+    assert agg.shape == (4, 5, 6)
+    assert torch.allclose(agg.sum(0), torch.ones(5, 6), atol=1e-5)
+    # the most confident object wins where it is confident
+    probs = torch.tensor([[[0.9]], [[0.2]]])
+    assert soft_aggregate(probs)[:, 0, 0].argmax().item() == 1
+    assert soft_aggregate(torch.tensor([[[0.05]], [[0.1]]]))[:, 0, 0]\
+        .argmax().item() == 0
+    empty = soft_aggregate(torch.zeros(0, 2, 3))
+    assert empty.shape == (1, 2, 3) and (empty == 1).all()
+
+
+def _square(y, x, size=10, hw=32):
+    m = torch.zeros(hw, hw)
+    m[y:y + size, x:x + size] = 1
+    return m
+
+
+def _video():
+    """Object 1 (red) moves right; object 2 (green) appears on frame 2."""
+    frames, masks1, masks2 = [], [], []
+    for t in range(4):
+        m1 = _square(4, 2 + 2 * t)
+        m2 = _square(18, 16 - t) if t >= 2 else torch.zeros(32, 32)
+        img = torch.full((3, 32, 32), -1.0)
+        img[0][m1 > 0] = 1.0
+        img[1][m2 > 0] = 1.0
+        frames.append(img)
+        masks1.append(m1)
+        masks2.append(m2)
+    return frames, masks1, masks2
+
+
+def _extract(images):
+    """A fixed feature extractor: stride-4 colour statistics."""
+    pooled = F.avg_pool2d(images, 4)  # (S, 3, 8, 8)
+    return torch.cat([pooled, pooled.pow(2)], dim=1)  # (S, 6, 8, 8)
+
+
+def _inference():
+    torch.manual_seed(0)
+    target_model = FRTMTargetModel(in_channels=6, num_filters=4,
+                                   num_gn_steps=3, update_interval=2,
+                                   min_sample_pixels=1)
+    head = FRTMScoreHead()
+    with torch.no_grad():
+        head.scale.fill_(12.0)
+        head.offset.fill_(-6.0)
+    augmenter = FRTMFirstFrameAugmenter(num_samples=3, seed=0,
+                                        inpaint_radius=2, blur_prob=0.0)
+    return FRTMVideoInference(target_model, augmenter, _extract, head,
+                              target_level=0)
+
+
+def _iou(a, b):
+    return ((a & b).sum() / (a | b).sum().clamp(min=1)).item()
+
+
+def test_late_object_starts_its_model_on_its_first_frame():
+    inf = _inference()
+    frames, masks1, masks2 = _video()
+    agg, ids = inf.step(0, frames[0], [_extract(frames[0][None])],
+                        {1: masks1[0]})
+    assert ids == [1] and agg.shape == (2, 32, 32)
+    assert torch.equal(agg.argmax(0) == 1, masks1[0] > 0)
+    assert inf.objects[1].start_frame == 0
+    assert inf.objects[1].target.initialized
+
+    agg, ids = inf.step(1, frames[1], [_extract(frames[1][None])])
+    assert ids == [1] and agg.shape == (2, 32, 32)
+    assert _iou(agg.argmax(0) == 1, masks1[1] > 0) > 0.5
+    assert inf.objects[1].target.num_frames == 1
+
+    agg, ids = inf.step(2, frames[2], [_extract(frames[2][None])],
+                        {2: masks2[2]})
+    assert ids == [1, 2] and agg.shape == (3, 32, 32)
+    obj2 = inf.objects[2]
+    assert obj2.start_frame == 2 and obj2.target.initialized
+    assert obj2.target.num_frames == 0
+    # learned on frame 2: its original M0 sample is frame 2's mask
+    assert torch.equal(obj2.target.memory.labels[0, 0], masks2[2])
+    labels = agg.argmax(0)
+    assert torch.equal(labels == 2, masks2[2] > 0)  # the given mask wins
+    assert inf.objects[1].target.num_frames == 2
+    assert inf.objects[1].target.num_updates == 1  # t_s = 2
+
+    agg, ids = inf.step(3, frames[3], [_extract(frames[3][None])])
+    labels = agg.argmax(0)
+    assert _iou(labels == 1, masks1[3] > 0) > 0.5
+    assert _iou(labels == 2, masks2[3] > 0) > 0.5
+    assert obj2.target.num_frames == 1
+
+    with pytest.raises(ValueError, match='order'):
+        inf.step(3, frames[3], [_extract(frames[3][None])])
+    inf.reset()
+    assert inf.obj_ids == [] and inf.last_frame is None
+
+
+def test_no_object_yet_gives_background():
+    inf = _inference()
+    frames, _, masks2 = _video()
+    agg, ids = inf.step(0, frames[0], [_extract(frames[0][None])])
+    assert ids == [] and agg.shape == (1, 32, 32)
+    agg, ids = inf.step(2, frames[2], [_extract(frames[2][None])],
+                        {2: masks2[2]})
+    assert ids == [2] and inf.objects[2].start_frame == 2

@@ -1,0 +1,139 @@
+"""NOVIS model on tiny synthetic clips: losses, and streaming near-online
+inference that does not depend on how a video is chunked."""
+import pytest
+import torch
+from mmengine.structures import InstanceData
+
+import plugins.novis  # noqa: F401
+from vostoolkit.registry import MODELS
+from vostoolkit.structures import VideoDataSample
+
+C = 32
+
+
+def _model(**kwargs):
+    cfg = dict(
+        type='NOVIS',
+        data_preprocessor=dict(type='VideoDataPreprocessor',
+                               pad_size_divisor=32),
+        backbone=dict(type='ResNet', depth=18, base_channels=8),
+        pixel_decoder=dict(type='MSDeformAttnPixelDecoder',
+                           in_channels=(8, 16, 32, 64), feat_channels=C,
+                           out_channels=C, num_encoder_layers=1, num_heads=4,
+                           ffn_channels=64, num_groups=8),
+        decoder=dict(type='NOVISVideoDecoder', num_classes=2, in_channels=C,
+                     mask_channels=C, embed_dims=C, num_queries=4,
+                     num_heads=4, num_layers=3, ffn_channels=64,
+                     num_points=32, max_frames=4),
+        clip_len=4, stride=2, top_k=3)
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def _train_sample(t=2, h=64, w=64):
+    sample = VideoDataSample(metainfo=dict(frame_ids=list(range(t)),
+                                           img_shape=(h, w)))
+    masks = torch.zeros(3, t, h, w, dtype=torch.bool)
+    masks[0, :, 5:20, 5:30] = True
+    masks[1, 0, 30:, 30:] = True  # occluded on frame 1
+    sample.gt_instances = InstanceData(
+        labels=torch.tensor([0, 1, 1]), instance_ids=torch.tensor([1, 2, 3]),
+        masks=masks, frame_valid=masks.flatten(2).any(-1))  # tube 2 absent
+    return sample
+
+
+def test_loss_and_backward():
+    torch.manual_seed(0)
+    model = _model()
+    data = model.data_preprocessor(dict(
+        inputs=[torch.randint(0, 255, (2, 3, 64, 64), dtype=torch.uint8)
+                for _ in range(2)],
+        data_samples=[_train_sample(), _train_sample()]), True)
+    target = model._targets(data['data_samples'][0], 2, (64, 64))
+    assert target['labels'].tolist() == [0, 1]  # absent tube dropped
+    losses = model(**data, mode='loss')
+    assert {'loss_cls', 'loss_mask', 'loss_dice', 'd0.loss_dice'} <= set(
+        losses)
+    total = sum(losses.values())
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.backbone.conv1.weight.grad is not None
+
+
+def _video(length, h=48, w=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 255, (length, 3, h, w), generator=g,
+                         dtype=torch.uint8)
+
+
+def _stream(model, video, chunk, ori=(48, 64)):
+    model.eval()
+    model.reset_video_state()
+    length = video.shape[0]
+    outputs = []
+    for s in range(0, length, chunk):
+        ids = list(range(s, min(s + chunk, length)))
+        sample = VideoDataSample(metainfo=dict(
+            video_id=1, frame_ids=ids, video_length=length,
+            is_first=s == 0, is_last=ids[-1] == length - 1,
+            img_shape=tuple(video.shape[-2:]), ori_shape=ori))
+        data = model.data_preprocessor(
+            dict(inputs=[video[ids]], data_samples=[sample]), False)
+        out = model(**data, mode='predict')
+        if ids[-1] < length - 1:
+            assert out == []
+        outputs += out
+    assert len(outputs) == 1
+    return outputs[0].pred_instances
+
+
+@pytest.mark.parametrize('tracker', [
+    dict(type='CosineClipTracker'),
+    dict(type='IoUClassClipTracker')])
+def test_streaming_is_independent_of_chunking(tracker):
+    torch.manual_seed(0)
+    model = _model(tracker=tracker)
+    video = _video(7)
+    whole = _stream(model, video, chunk=7)
+    assert len(whole) == 3
+    assert all(len(r) == 7 for r in whole.rles)
+    assert whole.rles[0][0]['size'] == [48, 64]
+    assert isinstance(whole.rles[0][0]['counts'], str)
+    assert (whole.scores[:-1] >= whole.scores[1:]).all()
+    for chunk in (1, 3):
+        other = _stream(model, video, chunk)
+        torch.testing.assert_close(other.scores, whole.scores)
+        assert other.rles == whole.rles
+
+
+def test_prediction_at_original_size_and_short_video():
+    torch.manual_seed(0)
+    model = _model(overlap_embeddings=False)
+    pred = _stream(model, _video(2), chunk=1, ori=(96, 128))
+    assert pred.rles[0][0]['size'] == [96, 128] and len(pred.rles[0]) == 2
+
+
+def test_overlap_embeddings_need_the_novis_decoder():
+    with pytest.raises(TypeError, match='NOVISVideoDecoder'):
+        _model(decoder=dict(type='Mask2FormerVideoHead', num_classes=2,
+                            in_channels=C, mask_channels=C, embed_dims=C,
+                            num_queries=4, num_heads=4, num_layers=3,
+                            ffn_channels=64))
+
+
+def test_clip_without_objects_and_missing_video_length():
+    torch.manual_seed(0)
+    model = _model()
+    empty = VideoDataSample(metainfo=dict(frame_ids=[0, 1]))
+    data = model.data_preprocessor(dict(
+        inputs=[torch.zeros(2, 3, 64, 64, dtype=torch.uint8)],
+        data_samples=[empty]), True)
+    losses = model(**data, mode='loss')
+    assert losses['loss_mask'].item() == 0.0
+    assert losses['loss_cls'].item() > 0  # every query learns "no object"
+    sample = VideoDataSample(metainfo=dict(frame_ids=[0], is_first=True))
+    data = model.data_preprocessor(dict(
+        inputs=[torch.zeros(1, 3, 64, 64, dtype=torch.uint8)],
+        data_samples=[sample]), False)
+    with pytest.raises(ValueError, match='video_length'):
+        model(**data, mode='predict')

@@ -1,0 +1,83 @@
+"""The demo config end to end through tools/test.py on tiny toy DAVIS data:
+official J&F with DAVISMetric, and --submit writing a valid DAVIS zip."""
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(ROOT, 'configs', 'demo', 'baseline_toy_davis.py')
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    from vostoolkit.apis import init_model
+    from vostoolkit.datasets.toy import generate_toy_dataset
+    tmp = tmp_path_factory.mktemp('demo')
+    data = str(tmp / 'toy_davis')
+    generate_toy_dataset(data, 'davis', videos=1, val_videos=2, frames=4,
+                         size=(32, 48), seed=3)
+    ckpt = str(tmp / 'demo.pth')
+    model = init_model(CONFIG)
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(iter=0)), ckpt)
+    options = ['--cfg-options', f'test_dataloader.dataset.data_root={data}',
+               f'test_evaluator.gt_root={data}',
+               'test_dataloader.dataset.test_chunk_len=3']
+    return tmp, data, ckpt, options
+
+
+def _test_tool(tmp, ckpt, *args):
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'test.py'), CONFIG, ckpt,
+         '--work-dir', str(tmp / 'work'), *args], cwd=str(tmp), env=env,
+        capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def test_demo_config_scores_with_official_jf(setup):
+    tmp, _, ckpt, options = setup
+    last = _test_tool(tmp, ckpt, *options)
+    match = re.search(r'davis/J&F-Mean: ([0-9.]+)', last)
+    assert match, last
+    assert 0.0 <= float(match.group(1)) <= 1.0
+
+
+def test_demo_config_submit_writes_a_valid_davis_zip(setup):
+    from vostoolkit.evaluation import validate_davis_zip
+    tmp, data, ckpt, options = setup
+    out = tmp / 'sub' / 'davis.zip'
+    out.parent.mkdir()
+    last = _test_tool(tmp, ckpt, '--submit', str(out), *options)
+    assert last == f'submission written to {out}'
+    assert validate_davis_zip(str(out), data, year='2017', split='val') == []
+
+
+def test_quickstart_wiring_on_tiny_data(tmp_path, capsys):
+    import importlib.util
+    path = osp.join(ROOT, 'tools', 'quickstart.py')
+    spec = importlib.util.spec_from_file_location('quickstart', path)
+    quickstart = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quickstart)
+    data = str(tmp_path / 'toy')
+    options = [
+        *[f'{key}.dataset.data_root={data}' for key in LOADERS],
+        f'test_evaluator.gt_root={data}', f'val_evaluator.gt_root={data}',
+        *[f'{key}.dataset.toy_spec.{spec}' for key in LOADERS for spec in (
+            'videos=2', 'val_videos=1', 'frames=4', 'size=[32,48]')],
+        'train_dataloader.batch_size=2', 'train_cfg.max_iters=2',
+        'train_dataloader.dataset.pipeline.3.crop_size=[32,48]',
+    ]
+    code = quickstart.main(['--work-dir', str(tmp_path / 'work'),
+                            '--cfg-options', *options])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert osp.isfile(osp.join(data, 'ImageSets', '2017', 'val.txt'))
+    assert re.search(r'quickstart: baseline_toy_davis.py: 2 iterations in '
+                     r'[0-9.]+ min; toy val: J&F-Mean [0-9.]+', out), out

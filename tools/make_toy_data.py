@@ -1,0 +1,86 @@
+"""Write a procedural toy dataset in a benchmark's on-disk layout.
+
+    python tools/make_toy_data.py --format davis|youtube-vos|youtube-vis|ovis
+        --out DIR [--videos N] [--val-videos M] [--frames T] [--size H W]
+        [--seed S] [--max-objects K] [--categories C] [--test-videos N]
+        [--no-all-frames] [--val-test-json] [--seg-format F] [--force]
+
+Deterministic: the same arguments write identical files. The layouts:
+
+* davis: ``JPEGImages/480p/<seq>/00000.jpg``, ``Annotations/480p/...png``
+  (palette), ``ImageSets/{2016,2017}/{train,val}.txt`` (+ ``test-dev``);
+* youtube-vos: ``{train,valid}/{JPEGImages,Annotations}/<vid>/``,
+  ``{train,valid}/meta.json``, ``valid_all_frames/JPEGImages`` (``valid``
+  has each object's first-appearance mask only);
+* youtube-vis: ``train.json``, ``valid.json``, ``{train,valid}/JPEGImages``;
+* ovis: ``annotations_{train,valid}.json``, ``{train,valid}/<vid>/img_*.jpg``.
+"""
+import argparse
+import os.path as osp
+import shutil
+import sys
+import time
+
+from vostoolkit.datasets.toy import FORMATS, generate_toy_dataset
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--format', required=True, choices=sorted(FORMATS),
+                   help='on-disk layout to write')
+    p.add_argument('--out', required=True, help='dataset root to write')
+    p.add_argument('--videos', type=int, default=24, help='train videos')
+    p.add_argument('--val-videos', type=int, default=None,
+                   help='val videos (default: ceil(videos / 4))')
+    p.add_argument('--frames', type=int, default=12,
+                   help='stored frames per video')
+    p.add_argument('--size', type=int, nargs=2, default=(64, 96),
+                   metavar=('H', 'W'), help='frame size')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--max-objects', type=int, default=4,
+                   help='1 to this many objects per video (<= 4)')
+    p.add_argument('--categories', type=int, default=3, choices=(3, 4),
+                   help='shape categories')
+    p.add_argument('--test-videos', type=int, default=0,
+                   help='davis: test-dev sequences (first mask only)')
+    p.add_argument('--no-all-frames', action='store_true',
+                   help='youtube-vos: skip valid_all_frames')
+    p.add_argument('--val-test-json', action='store_true',
+                   help='youtube-vis / ovis: write the val JSON without '
+                   'annotations (test style)')
+    p.add_argument('--seg-format', default='mixed',
+                   choices=('mixed', 'rle', 'compressed', 'polygon'),
+                   help='youtube-vis / ovis segmentation encoding')
+    p.add_argument('--force', action='store_true',
+                   help='replace --out if it exists')
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if osp.exists(args.out):
+        if not args.force:
+            print(f'make_toy_data.py: error: {args.out} exists (use --force '
+                  f'to replace it)', file=sys.stderr)
+            return 2
+        shutil.rmtree(args.out)
+    start = time.perf_counter()
+    try:
+        generate_toy_dataset(
+            args.out, args.format, videos=args.videos, frames=args.frames,
+            size=tuple(args.size), seed=args.seed,
+            val_videos=args.val_videos, test_videos=args.test_videos,
+            max_objects=args.max_objects, num_categories=args.categories,
+            all_frames=not args.no_all_frames,
+            val_annotations=not args.val_test_json,
+            seg_format=args.seg_format, progress=True)
+    except (ValueError, RuntimeError) as err:
+        print(f'make_toy_data.py: error: {err}', file=sys.stderr)
+        return 2
+    print(f'wrote toy {args.format} data to {args.out} in '
+          f'{time.perf_counter() - start:.1f} s')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Test (or write a submission for) any vostoolkit model.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
+        [--cfg-options key=value ...] [--submit OUT.zip]
+        [--launcher none|pytorch|slurm]
+
+``--submit OUT.zip`` replaces the config's ``test_evaluator`` with its
+``submit_evaluator`` writing ``OUT.zip`` (the layout the benchmark server
+expects) instead of scoring.
+"""
+import argparse
+import sys
+
+from mmengine.dist import is_main_process
+
+from vostoolkit.apis import (ToolError, build_runner, load_config,
+                             prepare_test_cfg)
+from vostoolkit.utils import DataError
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Test a video segmentation model from a config.')
+    parser.add_argument('config', help='config file (.py)')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where logs go (default: '
+                        'work_dirs/<config stem>)')
+    parser.add_argument('--cfg-options', nargs='+', default=None,
+                        metavar='KEY=VALUE', help='override config entries')
+    parser.add_argument('--submit', metavar='OUT.zip', default=None,
+                        help='write a benchmark submission zip')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        cfg = prepare_test_cfg(cfg, args.config, args.checkpoint,
+                               work_dir=args.work_dir, submit=args.submit,
+                               launcher=args.launcher)
+        runner = build_runner(cfg)
+        metrics = runner.test()
+    except (ToolError, DataError) as err:
+        print(f'test.py: error: {err}', file=sys.stderr)
+        return 2 if isinstance(err, ToolError) else 1
+    if not is_main_process():
+        return 0
+    if args.submit:
+        print(f'submission written to {args.submit}')
+    elif metrics:
+        print(' '.join(f'{k}: {v:.4f}' if isinstance(v, float) else
+                       f'{k}: {v}' for k, v in metrics.items()))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

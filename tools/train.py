@@ -1,0 +1,58 @@
+"""Train any vostoolkit model from its config.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
+
+Distributed: ``tools/dist_train.sh CONFIG GPUS`` (torchrun, also on CPU with
+gloo) or ``tools/slurm_train.sh``. ``--amp`` is CUDA-only: without a GPU the
+tool stops with one error line (exit status 2) instead of silently training
+in float32.
+"""
+import argparse
+import sys
+
+from vostoolkit.apis import (ToolError, build_runner, load_config,
+                             prepare_train_cfg)
+from vostoolkit.utils import DataError
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Train a video segmentation model from a config.')
+    parser.add_argument('config', help='config file (.py)')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go '
+                        '(default: work_dirs/<config stem>)')
+    parser.add_argument(
+        '--resume', nargs='?', const='auto', default=None, metavar='CKPT',
+        help='resume training; with no CKPT, from the last checkpoint of '
+        'the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (needs CUDA)')
+    parser.add_argument('--cfg-options', nargs='+', default=None,
+                        metavar='KEY=VALUE',
+                        help='override config entries, e.g. '
+                        'train_cfg.max_iters=100')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        cfg = prepare_train_cfg(cfg, args.config, work_dir=args.work_dir,
+                                resume=args.resume, amp=args.amp,
+                                launcher=args.launcher)
+        runner = build_runner(cfg)
+        runner.train()
+    except (ToolError, DataError) as err:
+        print(f'train.py: error: {err}', file=sys.stderr)
+        return 2 if isinstance(err, ToolError) else 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

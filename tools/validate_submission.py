@@ -1,0 +1,61 @@
+#!/usr/bin/env python
+"""Check a submission zip before uploading it.
+
+    python tools/validate_submission.py davis OUT.zip --gt data/DAVIS \
+        [--year 2017] [--split val] [--resolution 480p]
+    python tools/validate_submission.py youtube-vos OUT.zip \
+        --gt data/youtube_vos/valid
+    python tools/validate_submission.py youtube-vis OUT.zip \
+        --gt data/youtube_vis_2019/valid.json
+
+Prints one line per problem and exits with status 1 if there is any,
+0 (and "OK") otherwise.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from vostoolkit.evaluation import (validate_davis_zip,  # noqa: E402
+                                   validate_vis_zip, validate_ytvos_zip)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('benchmark',
+                        choices=['davis', 'youtube-vos', 'youtube-vis'])
+    parser.add_argument('zip', help='the submission zip')
+    parser.add_argument('--gt', required=True,
+                        help='DAVIS root | YouTube-VOS split folder (or '
+                        'root) | YouTube-VIS annotation JSON')
+    parser.add_argument('--year', default='2017', help='DAVIS year')
+    parser.add_argument('--split', default=None,
+                        help='DAVIS ImageSets split (val) or YouTube-VOS '
+                        'split folder under a root (valid)')
+    parser.add_argument('--resolution', default='480p', help='DAVIS')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.benchmark == 'davis':
+        problems = validate_davis_zip(args.zip, args.gt, year=args.year,
+                                      split=args.split or 'val',
+                                      resolution=args.resolution)
+    elif args.benchmark == 'youtube-vos':
+        problems = validate_ytvos_zip(args.zip, args.gt,
+                                      split=args.split or 'valid')
+    else:
+        problems = validate_vis_zip(args.zip, args.gt)
+    for line in problems:
+        print(line)
+    if problems:
+        print(f'{len(problems)} problem(s) in {args.zip}', file=sys.stderr)
+        return 1
+    print(f'OK: {args.zip}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

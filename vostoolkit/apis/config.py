@@ -1,0 +1,103 @@
+"""Loading configs for the tools, with one clear line on bad input."""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.config import Config, DictAction
+from mmengine.utils import import_modules_from_strings
+
+
+class ToolError(ValueError):
+    """Bad command-line input or config: the message is the whole story."""
+
+
+def parse_cfg_options(items: Optional[Sequence[str]]) -> Dict:
+    """Parse ``--cfg-options`` items ``key=value`` (mmengine's syntax).
+
+    Values are parsed like mmengine's ``DictAction``: ints, floats, bools,
+    ``None``, lists ``a,b`` / ``[a,b]`` and tuples ``(a,b)``.
+
+    Raises:
+        ToolError: If an item has no ``=`` or an empty key.
+    """
+    options: Dict = {}
+    for item in items or ():
+        key, sep, value = item.partition('=')
+        if not sep or not key.strip():
+            raise ToolError(f'--cfg-options expects key=value items, got '
+                            f'{item!r}')
+        options[key.strip()] = DictAction._parse_iterable(value)
+    return options
+
+
+def _import_custom(cfg: Config, path: str) -> None:
+    custom = cfg.get('custom_imports')
+    if not custom:
+        return
+    try:
+        import_modules_from_strings(**custom)
+    except (ImportError, TypeError) as err:
+        raise ToolError(f'{path}: custom_imports {dict(custom)} failed: '
+                        f'{err}') from err
+
+
+def load_config(path: str, cfg_options: Optional[Sequence[str]] = None
+                ) -> Config:
+    """Load a config, merge ``--cfg-options``, import ``custom_imports``.
+
+    Args:
+        path (str): A python-style mmengine config file.
+        cfg_options (list[str], optional): ``key=value`` overrides.
+
+    Returns:
+        Config: The merged config (``default_scope`` defaults to
+        ``'vostoolkit'``).
+
+    Raises:
+        ToolError: On a missing or unparsable file, bad overrides or a
+            failing ``custom_imports``.
+    """
+    if not osp.isfile(path):
+        raise ToolError(f'{path}: config file not found')
+    if not path.endswith('.py'):
+        raise ToolError(f'{path}: configs are python files (.py)')
+    import vostoolkit.all_modules  # noqa: F401  (fill the registries)
+    try:
+        cfg = Config.fromfile(path)
+    except (SyntaxError, NameError, KeyError, ValueError, TypeError,
+            FileNotFoundError, ImportError, AttributeError,
+            RuntimeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ''
+        raise ToolError(f'{path}: cannot load config: '
+                        f'{type(err).__name__}: {first}') from err
+    options = parse_cfg_options(cfg_options)
+    if options:
+        try:
+            cfg.merge_from_dict(options)
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise ToolError(f'--cfg-options {options}: cannot merge into '
+                            f'{path}: {err}') from err
+    cfg.setdefault('default_scope', 'vostoolkit')
+    _import_custom(cfg, path)
+    return cfg
+
+
+def default_work_dir(config_path: str) -> str:
+    """``work_dirs/<config stem>`` under the current directory."""
+    stem = osp.splitext(osp.basename(config_path))[0]
+    return osp.join('work_dirs', stem)
+
+
+def require_keys(cfg: Config, keys: List[str], path: str, what: str) -> None:
+    """Raise ToolError naming the missing top-level ``keys``."""
+    missing = [k for k in keys if cfg.get(k) is None]
+    if missing:
+        raise ToolError(f'{path}: {what} needs {missing} in the config')
+
+
+def check_file(path: str, what: str) -> str:
+    """Return ``path`` expanded, or raise ToolError if it is not a file."""
+    full = osp.expanduser(path)
+    if not osp.isfile(full):
+        raise ToolError(f'{path}: {what} not found')
+    return os.fspath(full)

@@ -1,0 +1,158 @@
+"""Set up a Runner for ``tools/train.py`` and ``tools/test.py``.
+
+The same functions serve every plugin: a method is a config, never an entry
+script. They apply the command-line choices to the config and start the
+process group on machines without CUDA (see
+:mod:`vostoolkit.engine.distributed`).
+"""
+import os.path as osp
+import sys
+from typing import Optional
+
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.runner import Runner, find_latest_checkpoint
+
+from vostoolkit.engine import init_cpu_distributed
+
+from .config import ToolError, check_file, default_work_dir, require_keys
+
+AMP_CPU_ERROR = ('--amp needs a CUDA GPU (mixed precision here is CUDA '
+                 'float16); this machine has none: run without --amp')
+
+
+def _set_launcher(cfg: Config, launcher: str) -> None:
+    cfg.launcher = launcher
+    env_cfg = cfg.setdefault('env_cfg', ConfigDict())
+    dist_cfg = env_cfg.setdefault('dist_cfg', ConfigDict())
+    if not torch.cuda.is_available():
+        dist_cfg['backend'] = 'gloo'
+    else:
+        dist_cfg.setdefault('backend', 'nccl')
+
+
+def _enable_amp(cfg: Config) -> None:
+    if not torch.cuda.is_available():
+        raise ToolError(AMP_CPU_ERROR)
+    optim = cfg.get('optim_wrapper')
+    if optim is None:
+        raise ToolError('--amp: the config has no optim_wrapper')
+    if 'optimizer' in optim or 'constructor' not in optim:
+        wrappers = [optim]
+    else:  # several optimizers: one wrapper config per key
+        wrappers = [v for k, v in optim.items()
+                    if k not in ('constructor', 'paramwise_cfg')
+                    and isinstance(v, dict)]
+    for wrapper in wrappers:
+        if wrapper.get('type', 'OptimWrapper') not in ('OptimWrapper',
+                                                       'AmpOptimWrapper'):
+            raise ToolError(f'--amp: cannot switch optim wrapper type '
+                            f'{wrapper.get("type")} to AmpOptimWrapper')
+        wrapper['type'] = 'AmpOptimWrapper'
+        wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def prepare_train_cfg(cfg: Config, config_path: str, *,
+                      work_dir: Optional[str] = None,
+                      resume: Optional[str] = None, amp: bool = False,
+                      launcher: str = 'none') -> Config:
+    """Apply ``tools/train.py``'s options to ``cfg``.
+
+    Args:
+        cfg (Config): Loaded config.
+        config_path (str): Its path (for the default work dir and errors).
+        work_dir (str, optional): Overrides ``cfg.work_dir``; default
+            ``work_dirs/<config stem>``.
+        resume (str, optional): ``'auto'``: resume from the work dir's last
+            checkpoint; a path: resume from that checkpoint; None: no resume.
+        amp (bool): Mixed precision (CUDA only).
+        launcher (str): ``'none'``, ``'pytorch'`` or ``'slurm'``.
+    """
+    require_keys(cfg, ['model', 'train_dataloader', 'train_cfg',
+                       'optim_wrapper'], config_path, 'training')
+    cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(
+        config_path)
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+        if find_latest_checkpoint(cfg.work_dir) is None:
+            print(f'train.py: --resume: no checkpoint in {cfg.work_dir} '
+                  'yet; starting from scratch', file=sys.stderr)
+    elif resume is not None:
+        cfg.resume = True
+        cfg.load_from = check_file(resume, '--resume checkpoint')
+    elif cfg.get('load_from'):
+        check_file(cfg.load_from, 'load_from checkpoint')
+    if amp:
+        _enable_amp(cfg)
+    _set_launcher(cfg, launcher)
+    return cfg
+
+
+def apply_test_model(cfg: Config) -> Config:
+    """Merge the optional ``test_model`` overrides into ``cfg.model``.
+
+    A config may hold ``test_model = dict(critic_spatial=None, ...)``: the
+    test-time model differs from the trained one (e.g. no critics); a key
+    set to None is passed as None. The checkpoint then loads non-strictly
+    (the Runner logs the keys the test model does not have).
+    """
+    overrides = cfg.get('test_model')
+    if overrides:
+        if not isinstance(overrides, dict):
+            raise ToolError(f'test_model must be a dict of model overrides, '
+                            f'got {overrides!r}')
+        model = Config(dict(model=cfg.model))
+        model.merge_from_dict({f'model.{k}': v for k, v in overrides.items()})
+        cfg.model = model.model
+    return cfg
+
+
+def prepare_test_cfg(cfg: Config, config_path: str, checkpoint: str, *,
+                     work_dir: Optional[str] = None,
+                     submit: Optional[str] = None,
+                     launcher: str = 'none') -> Config:
+    """Apply ``tools/test.py``'s options to ``cfg``.
+
+    Args:
+        cfg (Config): Loaded config.
+        config_path (str): Its path.
+        checkpoint (str): Weights to test.
+        work_dir (str, optional): Default ``work_dirs/<config stem>``.
+        submit (str, optional): Write a submission zip there instead of
+            scoring: ``test_evaluator = dict(**submit_evaluator,
+            out_file=submit)``.
+        launcher (str): ``'none'``, ``'pytorch'`` or ``'slurm'``.
+    """
+    require_keys(cfg, ['model', 'test_dataloader', 'test_cfg'], config_path,
+                 'testing')
+    apply_test_model(cfg)
+    cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(
+        config_path)
+    cfg.load_from = check_file(checkpoint, 'checkpoint')
+    cfg.resume = False
+    if submit is not None:
+        if not submit.endswith('.zip'):
+            raise ToolError(f'--submit {submit}: the output must be a .zip')
+        if cfg.get('submit_evaluator') is None:
+            raise ToolError(f'{config_path}: --submit needs a '
+                            'submit_evaluator in the config')
+        cfg.test_evaluator = dict(**cfg.submit_evaluator,
+                                  out_file=osp.abspath(submit))
+    elif cfg.get('test_evaluator') is None:
+        raise ToolError(f'{config_path}: testing needs a test_evaluator')
+    _set_launcher(cfg, launcher)
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Start the process group if needed and build the Runner from ``cfg``.
+    """
+    launcher = cfg.get('launcher', 'none')
+    try:
+        init_cpu_distributed(launcher)
+    except (RuntimeError, ValueError) as err:
+        raise ToolError(str(err)) from err
+    if 'runner_type' in cfg:
+        from mmengine.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)

@@ -1,0 +1,77 @@
+"""Engine hooks."""
+import os
+import os.path as osp
+import time
+from typing import Optional
+
+import torch
+from mmengine.dist import broadcast, is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+
+from vostoolkit.registry import HOOKS
+
+
+@HOOKS.register_module()
+class TrainTimeBudgetHook(Hook):
+    """Stop training once a wall-clock budget is spent, with a checkpoint.
+
+    For toy configs and ``make quickstart`` ("train for a few minutes"):
+    the schedule's ``max_iters`` stays the upper bound. The decision is
+    taken on rank 0 every ``check_interval`` iterations and broadcast, so
+    all ranks stop at the same iteration. On stopping, a checkpoint
+    ``iter_<N>.pth`` is saved (unless ``CheckpointHook`` just saved it) and
+    recorded in ``last_checkpoint`` so ``--resume`` continues from it.
+
+    Args:
+        max_minutes (float): Training time budget in minutes.
+        check_interval (int): Iterations between checks.
+        save_checkpoint (bool): Save a checkpoint when stopping.
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self, max_minutes: float, check_interval: int = 10,
+                 save_checkpoint: bool = True) -> None:
+        if max_minutes <= 0 or check_interval < 1:
+            raise ValueError('TrainTimeBudgetHook needs max_minutes > 0 and '
+                             'check_interval >= 1')
+        self.max_seconds = float(max_minutes) * 60.
+        self.check_interval = int(check_interval)
+        self.save = save_checkpoint
+        self._start: Optional[float] = None
+        self.stopped_at: Optional[int] = None
+
+    def before_train(self, runner) -> None:
+        self._start = time.monotonic()
+        self.stopped_at = None
+
+    def _over_budget(self) -> bool:
+        over = torch.tensor(
+            int(time.monotonic() - self._start > self.max_seconds))
+        broadcast(over)  # rank 0 decides; a no-op without distribution
+        return bool(over.item())
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        done = runner.iter + 1
+        if done % self.check_interval or done >= runner.max_iters:
+            return
+        if not self._over_budget():
+            return
+        runner.train_loop.stop_training = True
+        self.stopped_at = done
+        print_log(f'TrainTimeBudgetHook: {self.max_seconds / 60:.1f} min '
+                  f'spent, stopping after {done} of {runner.max_iters} '
+                  'iterations', logger='current')
+        if not self.save:
+            return
+        name = f'iter_{done}.pth'
+        path = osp.join(runner.work_dir, name)
+        if not osp.isfile(path):
+            runner.save_checkpoint(runner.work_dir, name, by_epoch=False)
+        if is_main_process():
+            tmp = osp.join(runner.work_dir, f'.last_checkpoint.{os.getpid()}')
+            with open(tmp, 'w') as f:
+                f.write(path)
+            os.replace(tmp, osp.join(runner.work_dir, 'last_checkpoint'))

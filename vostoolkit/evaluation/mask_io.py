@@ -1,0 +1,235 @@
+"""Reading and writing index PNGs, and prediction folders or zips.
+
+Masks are decoded straight to ``(H, W)`` uint8 id maps: PIL gives the palette
+indices of a ``P`` image (or the values of an ``L`` image) without any colour
+conversion, which is all the evaluators need.
+"""
+import io
+import os
+import os.path as osp
+import zipfile
+from typing import Dict, List, Optional, Tuple, Union
+
+import numpy as np
+from PIL import Image
+
+from vostoolkit.utils import DataError
+
+PathLike = Union[str, os.PathLike]
+INDEX_MODES = ('P', 'L')
+
+
+def davis_palette() -> np.ndarray:
+    """The DAVIS / PASCAL VOC palette as a ``(256, 3)`` uint8 array.
+
+    Colour ``i`` takes bit ``j`` of ``i`` into bit ``7 - j // 3`` of the red,
+    green or blue channel (``j % 3``). Index 0 is black, 1 is (128, 0, 0),
+    255 (DAVIS void) is (224, 224, 192).
+    """
+    pal = np.zeros((256, 3), np.uint8)
+    for i in range(256):
+        c, shift = i, 7
+        r = g = b = 0
+        while c:
+            r |= (c & 1) << shift
+            g |= ((c >> 1) & 1) << shift
+            b |= ((c >> 2) & 1) << shift
+            c >>= 3
+            shift -= 1
+        pal[i] = (r, g, b)
+    return pal
+
+
+_PALETTE_BYTES = davis_palette().tobytes()
+
+
+def decode_index_png(data: Union[bytes, PathLike],
+                     name: Optional[str] = None) -> np.ndarray:
+    """Decode an index PNG (mode ``P`` or ``L``) to an ``(H, W)`` uint8 map.
+
+    Args:
+        data (bytes | str): PNG bytes or a file path.
+        name (str, optional): Name used in error messages (defaults to the
+            path).
+
+    Returns:
+        np.ndarray: (H, W) uint8 ids.
+
+    Raises:
+        DataError: the file is missing, not an image, or not single-channel.
+    """
+    name = name or (os.fspath(data) if not isinstance(data, bytes) else None)
+    try:
+        src = io.BytesIO(data) if isinstance(data, bytes) else data
+        with Image.open(src) as img:
+            mode = img.mode
+            if mode not in INDEX_MODES:
+                raise DataError(
+                    name, f'PNG mode {mode}, expected an index PNG (mode P '
+                    'with a palette, or L)')
+            arr = np.array(img)
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(name, 'file not found') from None
+    except (OSError, ValueError, SyntaxError) as err:
+        raise DataError(name, f'cannot decode PNG ({err})') from None
+    if arr.dtype != np.uint8:
+        arr = arr.astype(np.uint8)
+    return arr
+
+
+def encode_index_png(ids: np.ndarray,
+                     palette: Optional[np.ndarray] = None) -> bytes:
+    """Encode an ``(H, W)`` id map as a palette PNG (DAVIS palette default).
+
+    Args:
+        ids (np.ndarray): (H, W) integer ids in [0, 255].
+        palette (np.ndarray, optional): (256, 3) uint8 palette.
+
+    Returns:
+        bytes: The PNG file.
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 2:
+        raise ValueError(f'expected an (H, W) id map, got shape {ids.shape}')
+    if ids.dtype != np.uint8:
+        if ids.size and (ids.min() < 0 or ids.max() > 255):
+            raise ValueError('object ids must lie in [0, 255]')
+        ids = ids.astype(np.uint8)
+    ids = np.ascontiguousarray(ids)
+    img = Image.frombytes('P', (ids.shape[1], ids.shape[0]), ids.tobytes())
+    img.putpalette(_PALETTE_BYTES if palette is None else
+                   np.asarray(palette, np.uint8).tobytes())
+    buf = io.BytesIO()
+    img.save(buf, format='PNG')
+    return buf.getvalue()
+
+
+def png_header(data: bytes, name: str) -> Tuple[str, Tuple[int, int],
+                                                Optional[bytes]]:
+    """Read mode, ``(H, W)`` and palette bytes of a PNG without decoding it.
+
+    Raises:
+        DataError: the bytes are not a readable image.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            pal = img.palette.tobytes() if img.mode == 'P' and \
+                img.palette is not None else None
+            if pal is not None and img.palette.mode != 'RGB':
+                pal = None
+            return img.mode, (img.height, img.width), pal
+    except (OSError, ValueError, SyntaxError) as err:
+        raise DataError(name, f'cannot read PNG ({err})') from None
+
+
+class MaskSource:
+    """Index PNGs ``<video>/<frame>.png`` from a folder or a zip file.
+
+    A zip is opened lazily (and re-opened after a fork), so a source can be
+    sent to worker processes.
+
+    Args:
+        root (str): A folder, or a ``.zip`` file.
+        prefix (str): Sub-folder of ``root`` holding the video folders
+            (e.g. ``'Annotations'`` for a YouTube-VOS submission); if it does
+            not exist, ``root`` itself is used.
+    """
+
+    def __init__(self, root: PathLike, prefix: str = '') -> None:
+        self.root = os.fspath(root)
+        self.is_zip = osp.isfile(self.root) and zipfile.is_zipfile(self.root)
+        if not self.is_zip and not osp.isdir(self.root):
+            raise DataError(self.root, 'prediction folder or zip not found')
+        self._zip: Optional[zipfile.ZipFile] = None
+        self._zip_pid: Optional[int] = None
+        self._names: Optional[Dict[str, str]] = None
+        self.prefix = ''
+        if prefix and self._has_prefix(prefix):
+            self.prefix = prefix.strip('/') + '/'
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state['_zip'] = None
+        state['_zip_pid'] = None
+        return state
+
+    def _has_prefix(self, prefix: str) -> bool:
+        if not self.is_zip:
+            return osp.isdir(osp.join(self.root, prefix))
+        return any(n.startswith(prefix.strip('/') + '/')
+                   for n in self._zip_names())
+
+    def _zip_file(self) -> zipfile.ZipFile:
+        if self._zip is None or self._zip_pid != os.getpid():
+            self._zip = zipfile.ZipFile(self.root)
+            self._zip_pid = os.getpid()
+        return self._zip
+
+    def _zip_names(self) -> Dict[str, str]:
+        if self._names is None:
+            self._names = {n.rstrip('/'): n for n in
+                           self._zip_file().namelist()}
+        return self._names
+
+    def describe(self, video: str, frame: str) -> str:
+        """Human-readable location of one frame (used in error messages)."""
+        rel = f'{self.prefix}{video}/{frame}.png'
+        if self.is_zip:
+            return f'{self.root}:{rel}'
+        return osp.join(self.root, *rel.split('/'))
+
+    def exists(self, video: str, frame: str) -> bool:
+        """Whether the PNG of ``frame`` of ``video`` is present."""
+        rel = f'{self.prefix}{video}/{frame}.png'
+        if self.is_zip:
+            return rel in self._zip_names()
+        return osp.isfile(osp.join(self.root, rel))
+
+    def read(self, video: str, frame: str) -> np.ndarray:
+        """Decode one frame to an ``(H, W)`` uint8 id map.
+
+        Raises:
+            DataError: naming the file when it is missing or not an index PNG.
+        """
+        rel = f'{self.prefix}{video}/{frame}.png'
+        where = self.describe(video, frame)
+        if self.is_zip:
+            try:
+                data = self._zip_file().read(rel)
+            except KeyError:
+                raise DataError(where, 'prediction PNG missing') from None
+            return decode_index_png(data, where)
+        if not osp.isfile(where):
+            raise DataError(where, 'prediction PNG missing')
+        return decode_index_png(where)
+
+    def videos(self) -> List[str]:
+        """Names of the video folders present."""
+        if self.is_zip:
+            names = set()
+            for n in self._zip_names():
+                if n.startswith(self.prefix) and '/' in n[len(self.prefix):]:
+                    names.add(n[len(self.prefix):].split('/')[0])
+            return sorted(names)
+        base = osp.join(self.root, self.prefix)
+        return sorted(d for d in os.listdir(base)
+                      if osp.isdir(osp.join(base, d)))
+
+
+def read_lines(path: PathLike) -> List[str]:
+    """Non-empty stripped lines of a text file (e.g. an ImageSets list)."""
+    path = os.fspath(path)
+    if not osp.isfile(path):
+        raise DataError(path, 'file not found')
+    with open(path) as f:
+        return [ln.strip() for ln in f if ln.strip()]
+
+
+def list_pngs(folder: PathLike) -> List[str]:
+    """Sorted frame stems of the PNGs in ``folder``."""
+    folder = os.fspath(folder)
+    if not osp.isdir(folder):
+        raise DataError(folder, 'annotation folder not found')
+    return sorted(f[:-4] for f in os.listdir(folder) if f.endswith('.png'))

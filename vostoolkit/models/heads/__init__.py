@@ -1,0 +1,4 @@
+from .video_mask_head import MLP, Mask2FormerVideoHead, Memory
+from .video_mask_loss import VideoMaskLossMixin
+
+__all__ = ['Mask2FormerVideoHead', 'VideoMaskLossMixin', 'Memory', 'MLP']

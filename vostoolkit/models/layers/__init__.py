@@ -1,0 +1,12 @@
+from .ms_deform_attn import (MultiScaleDeformableAttention,
+                             multi_scale_deformable_attention)
+from .positional_encoding import (LearnedTemporalEncoding,
+                                  SinePositionalEncoding)
+from .transformer import (CrossAttentionLayer, DeformableEncoderLayer,
+                          FFNLayer, SelfAttentionLayer)
+
+__all__ = [
+    'multi_scale_deformable_attention', 'MultiScaleDeformableAttention',
+    'SinePositionalEncoding', 'LearnedTemporalEncoding', 'SelfAttentionLayer',
+    'CrossAttentionLayer', 'FFNLayer', 'DeformableEncoderLayer'
+]

@@ -1,0 +1,3 @@
+from .msdeform_pixel_decoder import MSDeformAttnPixelDecoder
+
+__all__ = ['MSDeformAttnPixelDecoder']
