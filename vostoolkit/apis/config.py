@@ -41,6 +41,45 @@ def _import_custom(cfg: Config, path: str) -> None:
                         f'{err}') from err
 
 
+def _rerooted(value, old: str, new: str):
+    if isinstance(value, str):
+        if value == old:
+            return new
+        if value.startswith(old.rstrip('/') + '/'):
+            return new.rstrip('/') + value[len(old.rstrip('/')):]
+        return value
+    if isinstance(value, dict):
+        return {k: _rerooted(v, old, new) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_rerooted(v, old, new) for v in value)
+    return value
+
+
+def reroot_paths(cfg: Config, old: str, new: str,
+                 exclude: Optional[Dict] = None) -> None:
+    """Move every path under ``old`` to ``new``, in the whole config.
+
+    Python-style configs resolve ``data_root`` when they are parsed, so
+    ``--cfg-options data_root=NEW`` alone would not reach the dataset roots,
+    annotation files and evaluators built from it. ``load_config`` calls this
+    when ``data_root`` is overridden; keys given explicitly in ``exclude``
+    (the other ``--cfg-options``) keep the value the user gave.
+
+    Args:
+        cfg (Config): Config to edit in place.
+        old (str): The config's original ``data_root``.
+        new (str): The new root.
+        exclude (dict, optional): Dotted keys left as they are.
+    """
+    keep = {k: cfg.get(k) for k in (exclude or {}) if '.' not in k}
+    for key in list(cfg.keys()):
+        if key != 'data_root' and key not in keep:
+            cfg[key] = _rerooted(cfg[key], old, new)
+    dotted = {k: v for k, v in (exclude or {}).items() if '.' in k}
+    if dotted:
+        cfg.merge_from_dict(dotted)
+
+
 def load_config(path: str, cfg_options: Optional[Sequence[str]] = None
                 ) -> Config:
     """Load a config, merge ``--cfg-options``, import ``custom_imports``.
@@ -71,12 +110,16 @@ def load_config(path: str, cfg_options: Optional[Sequence[str]] = None
         raise ToolError(f'{path}: cannot load config: '
                         f'{type(err).__name__}: {first}') from err
     options = parse_cfg_options(cfg_options)
+    old_root = cfg.get('data_root')
     if options:
         try:
             cfg.merge_from_dict(options)
         except (KeyError, TypeError, ValueError, IndexError) as err:
             raise ToolError(f'--cfg-options {options}: cannot merge into '
                             f'{path}: {err}') from err
+    new_root = options.get('data_root')
+    if isinstance(old_root, str) and isinstance(new_root, str):
+        reroot_paths(cfg, old_root, new_root, exclude=options)
     cfg.setdefault('default_scope', 'vostoolkit')
     _import_custom(cfg, path)
     return cfg

@@ -1,0 +1,24 @@
+"""`--cfg-options data_root=NEW` moves every path built from data_root."""
+from vostoolkit.apis.config import load_config
+
+CONFIG = 'configs/demo/baseline_toy_davis.py'
+
+
+def test_data_root_override_reaches_nested_paths():
+    cfg = load_config(CONFIG, ['data_root=/elsewhere/DAVIS'])
+    assert cfg.data_root == '/elsewhere/DAVIS'
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[key].dataset.data_root == '/elsewhere/DAVIS'
+    assert cfg.test_evaluator.gt_root == '/elsewhere/DAVIS'
+    assert 'data/toy/davis' not in cfg.pretty_text
+
+
+def test_explicit_nested_option_wins_over_reroot():
+    cfg = load_config(CONFIG, ['data_root=/a', 'test_evaluator.gt_root=/b'])
+    assert cfg.train_dataloader.dataset.data_root == '/a'
+    assert cfg.test_evaluator.gt_root == '/b'
+
+
+def test_without_data_root_override_nothing_moves():
+    cfg = load_config(CONFIG, ['train_cfg.max_iters=3'])
+    assert cfg.train_dataloader.dataset.data_root == 'data/toy/davis'
