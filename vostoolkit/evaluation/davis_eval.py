@@ -7,11 +7,11 @@ worker processes.
 """
 import math
 import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -60,26 +60,12 @@ def semi_frame_values(gt: np.ndarray, pred: np.ndarray, num_objects: int,
     if year == '2016':
         pairs = [((gt != 0) & (gt != VOID), pred != 0)] if num_objects else []
     else:
-        gt, pred = _foreground_crop(gt, pred)
         pairs = ((gt == k, pred == k) for k in range(1, num_objects + 1))
     for g, p in pairs:
         j, f = pair_jf(g, p, kernel)
         js.append(j)
         fs.append(f)
     return js, fs
-
-
-def _foreground_crop(gt: np.ndarray, pred: np.ndarray):
-    """Both maps cropped to their joint foreground box plus one pixel (the
-    per-object boxes then keep their one-pixel margins, so
-    :func:`pair_jf` gives the whole-frame values)."""
-    fg = ((gt != 0) | (pred != 0)).view(np.uint8)
-    x, y, w, h = cv2.boundingRect(fg)
-    if w == 0:
-        return gt[:0, :0], pred[:0, :0]
-    y0, x0 = max(y - 1, 0), max(x - 1, 0)
-    y1, x1 = min(y + h + 1, gt.shape[0]), min(x + w + 1, gt.shape[1])
-    return gt[y0:y1, x0:x1], pred[y0:y1, x0:x1]
 
 
 def check_prediction(pred: np.ndarray, gt_shape: Tuple[int, int],
@@ -212,32 +198,29 @@ def _worker(job: SequenceJob):
 
 def run_jobs(jobs: Sequence, worker, num_workers: int = 2) -> List:
     """Run ``worker`` over ``jobs`` in order, in ``num_workers`` processes
-    (inline when ``num_workers <= 1``), re-raising worker DataErrors."""
+    (inline when ``num_workers <= 1``), re-raising worker DataErrors.
+
+    On an error the jobs not yet started are cancelled and the running ones
+    finish; workers are never killed mid-task (killing a worker that holds
+    a queue lock can hang a ``multiprocessing.Pool``).
+    """
     if num_workers <= 1 or len(jobs) <= 1:
-        results = map(worker, jobs)
-        pool = None
-    else:
-        methods = mp.get_all_start_methods()
-        ctx = mp.get_context('fork' if 'fork' in methods else 'spawn')
-        pool = ctx.Pool(min(num_workers, len(jobs)))
-        results = pool.imap(worker, jobs, chunksize=1)
-    out = []
+        return [_unwrap(worker(job)) for job in jobs]
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context('fork' if 'fork' in methods else 'spawn')
+    executor = ProcessPoolExecutor(min(num_workers, len(jobs)),
+                                   mp_context=ctx)
     try:
-        for res in results:
-            if isinstance(res, tuple) and res and res[0] == 'DataError':
-                raise DataError(res[1], res[2])
-            out.append(res)
-    except BaseException:
-        if pool is not None:
-            pool.terminate()
-        raise
+        futures = [executor.submit(worker, job) for job in jobs]
+        return [_unwrap(f.result()) for f in futures]
     finally:
-        if pool is not None:
-            # close() lets idle workers exit by themselves: terminating
-            # workers that wait on the task queue can leave its lock taken
-            pool.close()
-            pool.join()
-    return out
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _unwrap(res):
+    if isinstance(res, tuple) and res and res[0] == 'DataError':
+        raise DataError(res[1], res[2])
+    return res
 
 
 def summarize_davis(results: Sequence[SequenceResult]) -> dict:

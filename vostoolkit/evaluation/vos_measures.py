@@ -151,6 +151,22 @@ def f_measure(gt: np.ndarray, pred: np.ndarray,
     return _boundary_f(p, g, disk(boundary_radius(g.shape, bound_th)))
 
 
+_WINDOW_2X2 = np.ones((2, 2), np.uint8)
+
+
+def _paired_boundaries(gp: np.ndarray) -> np.ndarray:
+    """:func:`seg2bmap` of both channels of an (H, W, 2) uint8 mask stack.
+
+    A pixel differs from one of its right, lower and lower-right neighbours
+    exactly when the 2x2 window it starts is not uniform, i.e. when the
+    window's max differs from its min. OpenCV's default border leaves
+    pixels outside the image out of both, which is the edge rule.
+    """
+    top_left = (0, 0)
+    return (cv2.dilate(gp, _WINDOW_2X2, anchor=top_left) !=
+            cv2.erode(gp, _WINDOW_2X2, anchor=top_left))
+
+
 def pair_jf(gt: np.ndarray, pred: np.ndarray,
             kernel: np.ndarray) -> Tuple[float, float]:
     """J and F of one mask pair, computed on the pair's bounding box.
@@ -158,7 +174,8 @@ def pair_jf(gt: np.ndarray, pred: np.ndarray,
     Every boundary pixel of either mask lies in the box grown by one pixel
     (a background pixel just above or left of the object can be a boundary
     pixel), and the dilated maps are only read at boundary pixels, so the
-    cropped computation equals the whole-frame one.
+    cropped computation equals the whole-frame one. Both masks go through
+    OpenCV as the two channels of one image (one call for both).
 
     Args:
         gt (np.ndarray): (H, W) bool ground truth (void already removed).
@@ -180,7 +197,20 @@ def pair_jf(gt: np.ndarray, pred: np.ndarray,
     p = pred[y0:y1, x0:x1]
     inter = int(np.count_nonzero(g & p))
     n_union = int(np.count_nonzero(union[y0:y1, x0:x1]))
-    return inter / n_union, _boundary_f(p, g, kernel)
+    gp = np.stack((g, p), axis=-1).view(np.uint8)  # (h, w, 2): gt, pred
+    bounds = _paired_boundaries(gp)
+    gb, pb = bounds[..., 0], bounds[..., 1]
+    n_gt, n_pred = int(np.count_nonzero(gb)), int(np.count_nonzero(pb))
+    if n_pred == 0 or n_gt == 0:
+        f = _f_from_counts(n_pred, n_gt, 0, 0)
+    elif n_pred == n_gt and np.array_equal(gb, pb):
+        f = _f_from_counts(n_pred, n_gt, n_pred, n_gt)  # all matched
+    else:
+        dil = cv2.dilate(bounds.view(np.uint8), kernel).view(bool)
+        f = _f_from_counts(n_pred, n_gt,
+                           int(np.count_nonzero(pb & dil[..., 0])),
+                           int(np.count_nonzero(gb & dil[..., 1])))
+    return inter / n_union, f
 
 
 def decay_bin_edges(n: int) -> np.ndarray:
