@@ -2,9 +2,7 @@
 #   data/DAVIS/JPEGImages/480p/<seq>/00000.jpg
 #   data/DAVIS/Annotations/480p/<seq>/00000.png   (palette ids, 255 void)
 #   data/DAVIS/ImageSets/2017/{train,val}.txt
-# Another root: --cfg-options train_dataloader.dataset.data_root=... and
-# the same for val/test_dataloader and val/test_evaluator.gt_root (a
-# top-level `data_root` does not reach the nested fields).
+# Another root: --cfg-options data_root=/my/DAVIS (moves every nested path).
 dataset_type = 'DAVISDataset'
 data_root = 'data/DAVIS'
 year = '2017'

@@ -2,45 +2,18 @@
 #   data/ovis/annotations_{train,valid}.json
 #   data/ovis/{train,valid}/<vid>/img_0000001.jpg
 # `annotations_valid.json` has no annotations (scored by the server):
-# val/test write a results zip. Another root: override
-# train/val/test_dataloader.dataset.data_root (a top-level `data_root`
-# does not reach the nested fields).
+# val/test write a results zip. Another root: --cfg-options
+# data_root=/my/ovis (moves every nested path).
+_base_ = './youtube_vis2019.py'
 dataset_type = 'OVISDataset'
 data_root = 'data/ovis'
 train_ann, train_img = 'annotations_train.json', 'train'
 val_ann, val_img = 'annotations_valid.json', 'valid'
 
-train_pipeline = [
-    dict(type='LoadVideoFrames'),
-    dict(type='LoadVISAnnotations', drop_absent=True),
-    dict(type='ClipRandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='ClipResize', shortest_edge=(288, 512), max_size=1333),
-    dict(type='PackVideoInputs'),
-]
-test_pipeline = [
-    dict(type='LoadVideoFrames'),
-    dict(type='ClipResize', shortest_edge=360),
-    dict(type='PackVideoInputs'),
-]
-# NOVIS appendix A: T frames within +-5 frames of a random reference.
-clip_sampler = dict(type='VISClipSampler', num_frames=4, window=5)
-
-train_dataloader = dict(
-    batch_size=2,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file=train_ann,
-                 data_prefix=dict(img=train_img), clip_sampler=clip_sampler,
-                 pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='VideoShardSampler'),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file=val_ann,
-                 data_prefix=dict(img=val_img), test_mode=True,
-                 pipeline=test_pipeline))
+train_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, ann_file=train_ann,
+    data_prefix=dict(img=train_img)))
+val_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, ann_file=val_ann,
+    data_prefix=dict(img=val_img)))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='YouTubeVISSubmission')
-test_evaluator = val_evaluator
