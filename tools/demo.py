@@ -1,0 +1,336 @@
+"""Segment your own video with any vostoolkit model.
+
+    python tools/demo.py CONFIG CHECKPOINT --input VIDEO.mp4|FRAMES_DIR
+        [--mask FIRST.png] [--out OUT_DIR] [--gif] [--device cpu|cuda]
+        [--chunk-len N] [--score-thr S] [--cfg-options key=value ...]
+
+The input is a video file (anything OpenCV decodes) or a folder of .jpg /
+.png frames taken in file-name order; it is read frame by frame and fed to
+the model in chunks, as ``tools/test.py`` feeds a test set, through the
+config's test pipeline without its loading steps
+(:func:`vostoolkit.apis.build_demo_pipeline`).
+
+VOS models (DAVIS / YouTube-VOS configs) need ``--mask``: an id PNG of the
+first frame, palette (DAVIS-style, 255 = void) or grayscale (values are
+object ids; a 0/255 mask is one object), of the frames' size. They write
+``OUT/masks/<frame>.png``, palette PNGs (DAVIS palette) at the original
+size, and ``OUT/overlays/<frame>.png``.
+
+VIS models (YouTube-VIS / OVIS configs) need no mask. They write
+``OUT/results.json`` (every predicted instance: ``id``, ``label``,
+``category``, ``score`` and one COCO RLE or null per frame) and
+``OUT/overlays/<frame>.png`` with the instances scoring at least
+``--score-thr`` drawn in their colour with their id.
+
+``--gif`` also writes ``OUT/overlay.gif`` (frames scaled to at most
+``--gif-size`` pixels on the long edge; the GIF's frames are the only
+output held in memory). Every file is written under a temporary name and
+renamed when complete. Bad input gives one line naming the file and the
+cause on stderr, and exit status 1 for bad data (video, frames, mask) or 2
+for a bad option, config or checkpoint (a VOS model without ``--mask``).
+"""
+import argparse
+import importlib.util
+import json
+import os
+import os.path as osp
+import sys
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+from mmengine.structures import InstanceData
+from PIL import Image, ImageDraw
+
+from vostoolkit.apis import (ToolError, VideoFrameReader, inference_video,
+                             init_model, load_config, model_task,
+                             read_first_mask)
+from vostoolkit.datasets.file_io import decode_segmentation
+from vostoolkit.evaluation import decode_index_png, encode_index_png
+from vostoolkit.evaluation.metrics.sample_utils import (join_vis_chunks,
+                                                        vis_prediction,
+                                                        vos_prediction)
+from vostoolkit.structures import VideoDataSample
+from vostoolkit.utils import DataError
+
+HERE = osp.dirname(osp.abspath(__file__))
+
+
+def _browse_helpers():
+    """The overlay drawing of ``tools/misc/browse_dataset.py``."""
+    path = osp.join(HERE, 'misc', 'browse_dataset.py')
+    spec = importlib.util.spec_from_file_location('_vostoolkit_browse', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BROWSE = _browse_helpers()
+
+
+def _save_png(img: Image.Image, path: str) -> None:
+    img.save(path + '.part', format='PNG')
+    os.replace(path + '.part', path)
+
+
+def _save_bytes(data: bytes, path: str) -> None:
+    with open(path + '.part', 'wb') as f:
+        f.write(data)
+    os.replace(path + '.part', path)
+
+
+# ------------------------------------------------------------ predictions
+def write_vos_masks(samples, reader: VideoFrameReader, mask_dir: str
+                    ) -> int:
+    """Write each predicted frame as ``mask_dir/<frame>.png`` (palette).
+
+    Returns:
+        int: Frames written.
+
+    Raises:
+        ToolError: When the model left frames without a prediction.
+    """
+    os.makedirs(mask_dir, exist_ok=True)
+    done = set()
+    for sample in samples:
+        _, ids, _, masks = vos_prediction(sample.to_dict())
+        for fid, ids_map in zip(ids, masks):  # (H, W) each, original size
+            name = reader.frame_names[fid]
+            _save_bytes(encode_index_png(ids_map),
+                        osp.join(mask_dir, name + '.png'))
+            done.add(fid)
+    missing = sorted(set(range(len(reader))) - done)
+    if missing:
+        raise ToolError(f'{reader.path}: the model returned no mask for '
+                        f'frames {missing[:5]} ({len(missing)} in all)')
+    return len(done)
+
+
+def collect_vis_results(samples, reader: VideoFrameReader,
+                        classes: Optional[Sequence[str]]) -> Dict:
+    """Whole-video instances from the model's VIS predictions.
+
+    Returns:
+        dict: ``video``, ``video_length``, ``height``, ``width``,
+        ``frame_names``, ``classes`` and ``instances`` (best first), each
+        ``{id, label, category, score, segmentations}`` with one RLE
+        (str counts) or None per frame.
+    """
+    records = [vis_prediction(s.to_dict()) for s in samples]
+    instances = []
+    if records:
+        scores, labels, tracks = join_vis_chunks(records)
+        if tracks and len(tracks[0]) != len(reader):
+            raise ToolError(f'{reader.path}: the model predicted '
+                            f'{len(tracks[0])} frames of {len(reader)}')
+        for k in np.argsort(-np.asarray(scores), kind='stable'):
+            label = int(labels[k])
+            name = classes[label] if classes and label < len(classes) \
+                else None
+            instances.append(dict(
+                id=len(instances) + 1, label=label, category=name,
+                score=float(scores[k]), segmentations=tracks[k]))
+    h, w = reader.hw
+    return dict(video=reader.name, video_length=len(reader), height=h,
+                width=w, frame_names=list(reader.frame_names),
+                classes=list(classes) if classes else None,
+                instances=instances)
+
+
+def _class_names(cfg) -> Optional[List[str]]:
+    names = cfg.get('classes')
+    if not names:
+        dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+        names = (dataset.get('metainfo') or {}).get('classes')
+    return [str(n) for n in names] if names else None
+
+
+# --------------------------------------------------------------- overlays
+def _colour(instance_id: int) -> tuple:
+    """The colour ``browse_dataset.overlay_sample`` gives an instance."""
+    return tuple(int(c) for c in BROWSE.davis_palette()[
+        (instance_id % 255) + 1])
+
+
+def _draw_labels(img: Image.Image, masks: np.ndarray,
+                 texts: Sequence[str], colours: Sequence[tuple]) -> None:
+    """Write each text at the top-left corner of its (H, W) mask."""
+    draw = ImageDraw.Draw(img)
+    for mask, text, colour in zip(masks, texts, colours):
+        ys, xs = np.nonzero(mask)
+        if not len(ys):
+            continue
+        xy = (int(xs.min()), int(ys.min()))
+        box = draw.textbbox(xy, text)
+        draw.rectangle(box, fill=colour)
+        light = sum(colour) > 384
+        draw.text(xy, text, fill=(0, 0, 0) if light else (255, 255, 255))
+
+
+def overlay_frame(frame: np.ndarray, vos_ids: Optional[np.ndarray] = None,
+                  vis: Optional[List[Dict]] = None, t: int = 0,
+                  alpha: float = 0.5) -> np.ndarray:
+    """One frame with its prediction drawn.
+
+    Args:
+        frame (np.ndarray): (H, W, 3) uint8 BGR.
+        vos_ids (np.ndarray, optional): (H, W) object ids.
+        vis (list[dict], optional): Instances to draw (``id``, ``label``,
+            ``category``, ``segmentations``).
+        t (int): Frame index (for ``segmentations``).
+        alpha (float): Mask opacity.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 RGB.
+    """
+    h, w = frame.shape[:2]
+    inputs = torch.from_numpy(np.ascontiguousarray(
+        frame.transpose(2, 0, 1)[None]))  # (H, W, 3) -> (1, 3, H, W)
+    sample = VideoDataSample()
+    masks = np.zeros((0, h, w), bool)
+    if vos_ids is not None:
+        sample.gt_obj_masks = torch.from_numpy(vos_ids[None])
+    if vis:
+        segs = [inst['segmentations'][t] for inst in vis]
+        masks = np.stack([decode_segmentation(s, h, w).astype(bool)
+                          if s is not None else np.zeros((h, w), bool)
+                          for s in segs])  # (N, H, W)
+        sample.gt_instances = InstanceData(
+            instance_ids=torch.tensor([i['id'] for i in vis]),
+            masks=torch.from_numpy(masks[:, None]))  # (N, 1, H, W)
+    rgb = BROWSE.overlay_sample(inputs, sample, alpha)[0]
+    if vis:
+        img = Image.fromarray(rgb)
+        texts = [f"{i['id']} {i['category'] or 'class ' + str(i['label'])}"
+                 f" {i['score']:.2f}" for i in vis]
+        _draw_labels(img, masks, texts, [_colour(i['id']) for i in vis])
+        rgb = np.asarray(img)
+    return rgb
+
+
+def _gif_frame(rgb: np.ndarray, size: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    scale = min(1.0, size / max(h, w))
+    if scale == 1.0:
+        return rgb
+    size_wh = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(rgb, size_wh, interpolation=cv2.INTER_AREA)
+
+
+def write_overlays(reader: VideoFrameReader, out_dir: str, *,
+                   mask_dir: Optional[str] = None,
+                   vis: Optional[List[Dict]] = None, gif: bool = False,
+                   gif_size: int = 480, alpha: float = 0.5) -> List[str]:
+    """Read the video again and write ``out_dir/overlays/<frame>.png`` (and
+    ``out_dir/overlay.gif``) from the masks in ``mask_dir`` (VOS) or the
+    instances ``vis`` (VIS). Returns the paths written."""
+    over_dir = osp.join(out_dir, 'overlays')
+    os.makedirs(over_dir, exist_ok=True)
+    paths, gif_frames = [], []
+    for t, frame in enumerate(reader):
+        name = reader.frame_names[t]
+        ids = None
+        if mask_dir is not None:
+            ids = decode_index_png(osp.join(mask_dir, name + '.png'))
+        rgb = overlay_frame(frame, ids, vis, t, alpha)
+        path = osp.join(over_dir, name + '.png')
+        _save_png(BROWSE._draw_title(rgb, f'frame {name}'), path)
+        paths.append(path)
+        if gif:
+            gif_frames.append(_gif_frame(rgb, gif_size))
+    if gif:
+        duration = max(20, int(round(1000 / reader.fps)))
+        paths += BROWSE.write_clip(
+            gif_frames, [f'frame {n}' for n in reader.frame_names],
+            osp.join(out_dir, 'overlay'), gif=True, duration_ms=duration)
+    return paths
+
+
+# -------------------------------------------------------------------- main
+def run_demo(args: argparse.Namespace) -> List[str]:
+    """Run the demo for parsed ``args``; return the paths written."""
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise ToolError('--device cuda: no CUDA GPU on this machine; use '
+                        '--device cpu')
+    cfg = load_config(args.config, args.cfg_options)
+    task = model_task(cfg)
+    reader = VideoFrameReader(args.input)
+    first_mask = None
+    if task == 'vos':
+        if args.mask is None:
+            raise ToolError(f'{args.config}: a VOS model needs the first '
+                            "frame's objects: give --mask FIRST.png")
+        first_mask, _ = read_first_mask(args.mask, reader.hw)
+    elif args.mask is not None:
+        print(f'demo.py: {args.config} is a VIS model; --mask {args.mask} '
+              'is ignored', file=sys.stderr)
+    model = init_model(cfg, args.checkpoint, device=args.device)
+    out = args.out or osp.join('work_dirs', 'demo', reader.name)
+    os.makedirs(out, exist_ok=True)
+    samples = inference_video(model, reader, first_mask, task=task,
+                              chunk_len=args.chunk_len)
+    if task == 'vos':
+        mask_dir = osp.join(out, 'masks')
+        write_vos_masks(samples, reader, mask_dir)
+        written = [mask_dir + os.sep]
+        written += write_overlays(reader, out, mask_dir=mask_dir,
+                                  gif=args.gif, gif_size=args.gif_size,
+                                  alpha=args.alpha)
+    else:
+        results = collect_vis_results(samples, reader, _class_names(cfg))
+        path = osp.join(out, 'results.json')
+        _save_bytes(json.dumps(results).encode(), path)
+        shown = [i for i in results['instances']
+                 if i['score'] >= args.score_thr]
+        written = [path] + write_overlays(
+            reader, out, vis=shown, gif=args.gif, gif_size=args.gif_size,
+            alpha=args.alpha)
+    print(f'{reader.name}: {len(reader)} frames ({task.upper()}) -> {out}'
+          + (f' ({osp.join(out, "overlay.gif")})' if args.gif else ''))
+    return written
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Segment a video file or a folder of frames with a '
+        'vostoolkit model.')
+    parser.add_argument('config', help='config file (.py)')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--input', required=True,
+                        help='video file or folder of .jpg/.png frames')
+    parser.add_argument('--mask', help='VOS: id PNG of the first frame '
+                        '(palette or grayscale)')
+    parser.add_argument('--out', help='output folder (default: '
+                        'work_dirs/demo/<input name>)')
+    parser.add_argument('--gif', action='store_true',
+                        help='also write OUT/overlay.gif')
+    parser.add_argument('--gif-size', type=int, default=480,
+                        help='long edge of the GIF frames, at most')
+    parser.add_argument('--device', choices=['cpu', 'cuda'],
+                        default='cuda' if torch.cuda.is_available() else
+                        'cpu')
+    parser.add_argument('--chunk-len', type=int, default=None,
+                        help='frames per chunk (default: the config\'s '
+                        'test_chunk_len, else 8)')
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='VIS: draw instances scoring at least this')
+    parser.add_argument('--alpha', type=float, default=0.5,
+                        help='mask opacity in the overlays')
+    parser.add_argument('--cfg-options', nargs='+', default=None,
+                        metavar='KEY=VALUE', help='override config entries')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        run_demo(args)
+    except (ToolError, DataError) as err:
+        print(f'demo.py: error: {err}', file=sys.stderr)
+        return 2 if isinstance(err, ToolError) else 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
