@@ -30,7 +30,6 @@ cause on stderr, and exit status 1 for bad data (video, frames, mask) or 2
 for a bad option, config or checkpoint (a VOS model without ``--mask``).
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -53,20 +52,9 @@ from vostoolkit.evaluation.metrics.sample_utils import (join_vis_chunks,
                                                         vos_prediction)
 from vostoolkit.structures import VideoDataSample
 from vostoolkit.utils import DataError
+from vostoolkit.visualization import (davis_palette, draw_title, overlay_sample,
+                                      write_clip)
 
-HERE = osp.dirname(osp.abspath(__file__))
-
-
-def _browse_helpers():
-    """The overlay drawing of ``tools/misc/browse_dataset.py``."""
-    path = osp.join(HERE, 'misc', 'browse_dataset.py')
-    spec = importlib.util.spec_from_file_location('_vostoolkit_browse', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BROWSE = _browse_helpers()
 
 
 def _save_png(img: Image.Image, path: str) -> None:
@@ -149,7 +137,7 @@ def _class_names(cfg) -> Optional[List[str]]:
 # --------------------------------------------------------------- overlays
 def _colour(instance_id: int) -> tuple:
     """The colour ``browse_dataset.overlay_sample`` gives an instance."""
-    return tuple(int(c) for c in BROWSE.davis_palette()[
+    return tuple(int(c) for c in davis_palette()[
         (instance_id % 255) + 1])
 
 
@@ -199,7 +187,7 @@ def overlay_frame(frame: np.ndarray, vos_ids: Optional[np.ndarray] = None,
         sample.gt_instances = InstanceData(
             instance_ids=torch.tensor([i['id'] for i in vis]),
             masks=torch.from_numpy(masks[:, None]))  # (N, 1, H, W)
-    rgb = BROWSE.overlay_sample(inputs, sample, alpha)[0]
+    rgb = overlay_sample(inputs, sample, alpha)[0]
     if vis:
         img = Image.fromarray(rgb)
         texts = [f"{i['id']} {i['category'] or 'class ' + str(i['label'])}"
@@ -235,13 +223,13 @@ def write_overlays(reader: VideoFrameReader, out_dir: str, *,
             ids = decode_index_png(osp.join(mask_dir, name + '.png'))
         rgb = overlay_frame(frame, ids, vis, t, alpha)
         path = osp.join(over_dir, name + '.png')
-        _save_png(BROWSE._draw_title(rgb, f'frame {name}'), path)
+        _save_png(draw_title(rgb, f'frame {name}'), path)
         paths.append(path)
         if gif:
             gif_frames.append(_gif_frame(rgb, gif_size))
     if gif:
         duration = max(20, int(round(1000 / reader.fps)))
-        paths += BROWSE.write_clip(
+        paths += write_clip(
             gif_frames, [f'frame {n}' for n in reader.frame_names],
             osp.join(out_dir, 'overlay'), gif=True, duration_ms=duration)
     return paths

@@ -13,31 +13,10 @@ from typing import Dict, List, Optional, Tuple, Union
 import numpy as np
 from PIL import Image
 
-from vostoolkit.utils import DataError
+from vostoolkit.utils import DataError, davis_palette
 
 PathLike = Union[str, os.PathLike]
 INDEX_MODES = ('P', 'L')
-
-
-def davis_palette() -> np.ndarray:
-    """The DAVIS / PASCAL VOC palette as a ``(256, 3)`` uint8 array.
-
-    Colour ``i`` takes bit ``j`` of ``i`` into bit ``7 - j // 3`` of the red,
-    green or blue channel (``j % 3``). Index 0 is black, 1 is (128, 0, 0),
-    255 (DAVIS void) is (224, 224, 192).
-    """
-    pal = np.zeros((256, 3), np.uint8)
-    for i in range(256):
-        c, shift = i, 7
-        r = g = b = 0
-        while c:
-            r |= (c & 1) << shift
-            g |= ((c >> 1) & 1) << shift
-            b |= ((c >> 2) & 1) << shift
-            c >>= 3
-            shift -= 1
-        pal[i] = (r, g, b)
-    return pal
 
 
 _PALETTE_BYTES = davis_palette().tobytes()

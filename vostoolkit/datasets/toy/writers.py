@@ -11,6 +11,8 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 
+from vostoolkit.utils import davis_palette
+
 from .scene import CATEGORIES, ToyScene, render_frame
 
 # (name, scene, stored frame count) of one video to write.
@@ -35,22 +37,7 @@ class ToyVideoGT:
     first_frames: Dict[int, int]
 
 
-def davis_palette() -> List[int]:
-    """The 256-colour palette of DAVIS annotations (PASCAL VOC colour map)."""
-    pal = []
-    for i in range(256):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        pal += [r, g, b]
-    return pal
-
-
-_PALETTE = davis_palette()
+_PALETTE = davis_palette().reshape(-1).tolist()
 
 
 def write_jpg(path: str, img: np.ndarray, quality: int = 90) -> None:
