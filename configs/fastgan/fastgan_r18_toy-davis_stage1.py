@@ -20,6 +20,8 @@ custom_imports = dict(imports=['plugins.fastgan'], allow_failed_imports=False)
 data_root = 'data/toy/davis'
 num_window_frames = 4  # K
 scale = (192, 128)  # (w, h): toy frames upsampled 2x
+# the shared toy DAVIS data (configs/_base_/datasets/toy_davis.py's spec)
+toy_spec = dict(videos=24, val_videos=6, frames=12, size=(64, 96), seed=0)
 
 model = dict(
     type='FaSTGAN',
@@ -56,7 +58,7 @@ train_dataloader = dict(
     batch_size=4, num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type='DAVISDataset', data_root=data_root, year='2017',
-                 split='train', toy_spec=dict(),
+                 split='train', toy_spec=toy_spec,
                  clip_sampler=dict(type='VOSClipSampler',
                                    num_frames=num_window_frames + 1,
                                    max_skip=1, random_reference=True),
@@ -65,7 +67,7 @@ test_dataloader = dict(
     batch_size=1, num_workers=0,
     sampler=dict(type='VideoShardSampler'),
     dataset=dict(type='DAVISDataset', data_root=data_root, year='2017',
-                 split='val', test_mode=True, toy_spec=dict(),
+                 split='val', test_mode=True, toy_spec=toy_spec,
                  pipeline=test_pipeline))
 val_dataloader = test_dataloader
 test_evaluator = dict(type='DAVISMetric', gt_root=data_root, year='2017',

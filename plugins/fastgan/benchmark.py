@@ -1,12 +1,15 @@
 """Inference speed of the FaSTGAN test model (frames per second).
 
     python -m plugins.fastgan.benchmark [--size 512] [--objects 1]
-        [--frames 8] [--warmup 2] [--device cpu|cuda|auto] [--depth 50]
+        [--frames 8] [--warmup 2] [--gpu-frames 50] [--gpu-warmup 10]
+        [--device cpu|cuda|auto] [--depth 50]
 
 Runs the test model (ResNet-50 regressor, no critics, random weights: speed
 does not depend on them) frame by frame on a synthetic video through
 ``predict`` (state update, soft aggregation, label map included) and prints
-frames/s. ``auto`` measures on CPU and, when one is visible, on a GPU.
+frames/s. ``auto`` measures on CPU and, when one is visible, on a GPU
+(``--frames``/``--warmup`` on CPU, ``--gpu-frames``/``--gpu-warmup`` on the
+GPU, where a frame takes milliseconds).
 """
 import argparse
 import sys
@@ -70,15 +73,22 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument('--objects', type=int, default=1)
     parser.add_argument('--frames', type=int, default=8)
     parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--gpu-frames', type=int, default=50)
+    parser.add_argument('--gpu-warmup', type=int, default=10)
     parser.add_argument('--depth', type=int, default=50)
     parser.add_argument('--device', default='auto',
                         help="'cpu', 'cuda' or 'auto' (CPU, then GPU if any)")
     args = parser.parse_args(argv)
+    if min(args.frames, args.gpu_frames) < 1 or min(
+            args.warmup, args.gpu_warmup) < 0:
+        parser.error('frames must be >= 1 and warmup >= 0')
     devices = [args.device] if args.device != 'auto' else (
         ['cpu'] + (['cuda'] if torch.cuda.is_available() else []))
     for device in devices:
-        fps = measure(device, args.size, args.objects, args.frames,
-                      args.warmup, args.depth)
+        gpu = device.startswith('cuda')
+        fps = measure(device, args.size, args.objects,
+                      args.gpu_frames if gpu else args.frames,
+                      args.gpu_warmup if gpu else args.warmup, args.depth)
         name = (torch.cuda.get_device_name() if device.startswith('cuda')
                 else f'CPU, {torch.get_num_threads()} threads')
         print(f'FaSTGAN test model (ResNet-{args.depth}), {args.size}x'

@@ -48,3 +48,35 @@ def test_config_builds_with_matching_optimizers(path):
     # what a test run builds: no critics
     test_cfg = dict(model_cfg, **cfg.test_model)
     assert MODELS.build(test_cfg).critics() == {}
+
+
+def _paper_defaults(path):
+    """(class-balanced eq. 2, ground-truth-trick noise) of a config."""
+    cfg = Config.fromfile(path)
+    model = MODELS.build(dict(cfg.model.to_dict(), critic_spatial=None,
+                              critic_temporal=None, generator=dict(
+                                  type='FaSTGANRegressor',
+                                  backbone=dict(type='ResNet', depth=18,
+                                                in_channels=4,
+                                                base_channels=4),
+                                  decoder_channels=8)))
+    return model.loss_ce.balanced, model.gt_noise
+
+
+@pytest.mark.parametrize('name', [n for n in EXPECTED_CRITICS
+                                  if '_r50_' in n])
+def test_full_size_configs_keep_the_papers_losses(name):
+    balanced, noise = _paper_defaults(osp.join(ROOT, 'configs', 'fastgan',
+                                               name))
+    assert balanced
+    assert noise == 'prediction'
+
+
+def test_toy_configs_state_their_deviations():
+    for stage in ('stage1', 'stage2'):
+        path = osp.join(ROOT, 'configs', 'fastgan',
+                        f'fastgan_r18_toy-davis_{stage}.py')
+        balanced, noise = _paper_defaults(path)
+        assert not balanced  # plain BCE (README: measured reasons)
+        if stage == 'stage2':
+            assert noise is None  # no ground-truth-trick noise
