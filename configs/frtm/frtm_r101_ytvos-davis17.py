@@ -8,7 +8,7 @@ _base_ = [
 custom_imports = dict(imports=['plugins.frtm'], allow_failed_imports=False)
 
 davis_root = 'data/DAVIS'
-ytvos_root = 'data/YouTubeVOS/2018'
+ytvos_root = 'data/youtube_vos_2018'
 # torchvision's ImageNet ResNet-101 (resnet101-63fe2227.pth); the backbone
 # keeps torchvision's parameter names, so the file loads as it is.
 backbone_checkpoint = 'checkpoints/resnet101-63fe2227.pth'
@@ -36,18 +36,23 @@ model = dict(
     train_num_samples=15)
 
 # ---------------------------------------------------------------- data
-# One reference frame followed by two validation frames of the same video.
-clip_sampler = dict(type='VOSClipSampler', num_frames=3)
+# One reference frame (clip frame 0, drawn anew each time) followed by two
+# validation frames of the same video.
+clip_sampler = dict(type='VOSClipSampler', num_frames=3, max_skip=5,
+                    random_reference=True)
 train_pipeline = [
     dict(type='LoadVideoFrames'),
+    dict(type='LoadVOSAnnotations'),
     dict(type='ClipRandomResize', ratio_range=(0.8, 1.2),
          scale=(854, 480)),
     dict(type='ClipRandomFlip', prob=0.5),
-    dict(type='ClipRandomCrop', crop_size=(480, 854), min_fg_pixels=100),
+    dict(type='ClipRandomCrop', crop_size=(480, 854), min_fg_pixels=100,
+         fg_frames='first'),
     dict(type='PackVideoInputs'),
 ]
 test_pipeline = [
     dict(type='LoadVideoFrames'),
+    dict(type='LoadVOSAnnotations'),
     dict(type='PackVideoInputs'),
 ]
 davis_train = dict(
@@ -59,10 +64,13 @@ ytvos_train = dict(
 
 train_dataloader = dict(
     batch_size=16, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='ConcatDataset', datasets=[
-        ytvos_train, dict(type='RepeatDataset', times=8, dataset=davis_train)
-    ]))
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # the two readers' metainfo differ (name, DAVIS's single class)
+    dataset=dict(type='ConcatDataset', ignore_keys=['dataset', 'classes'],
+                 datasets=[
+                     ytvos_train,
+                     dict(type='RepeatDataset', times=8, dataset=davis_train)
+                 ]))
 test_dataloader = dict(
     batch_size=1, num_workers=2,
     sampler=dict(type='VideoShardSampler'),
@@ -72,6 +80,8 @@ val_dataloader = test_dataloader
 test_evaluator = dict(type='DAVISMetric', gt_root=davis_root, year='2017',
                       split='val')
 val_evaluator = test_evaluator
+# tools/test.py --submit OUT.zip: DAVIS server layout
+submit_evaluator = dict(type='DAVISSubmission')
 
 # ------------------------------------------------------------ schedule
 # Adam (beta 0.9, 0.999), weight decay 1e-5; lr 1e-3 for 120 epochs, then

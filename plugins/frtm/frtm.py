@@ -45,6 +45,9 @@ class FRTM(BaseVideoSegmentor):
             weights); D still gets no gradient.
         train_num_samples (int, optional): Size of M0 during training
             (default: the augmenter's).
+        train_target_overrides (dict, optional): Target-model settings
+            used only while training R (e.g. fewer Gauss-Newton steps on
+            CPU); inference always uses ``target_model`` as given.
         feature_chunk (int): Images per backbone call when extracting M0.
         data_preprocessor (dict, optional): Defaults to
             ``VideoDataPreprocessor``.
@@ -55,6 +58,7 @@ class FRTM(BaseVideoSegmentor):
                  augmenter: dict = dict(type='FRTMFirstFrameAugmenter'), *,
                  target_level: int = 3, freeze_backbone: bool = True,
                  train_num_samples: Optional[int] = None,
+                 train_target_overrides: Optional[dict] = None,
                  feature_chunk: int = 4,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -68,6 +72,11 @@ class FRTM(BaseVideoSegmentor):
         target_model = dict(target_model)
         target_model.setdefault('in_channels', channels[target_level])
         self.target_model = TARGET_MODELS.build(target_model)
+        # holds hyper-parameters only: no parameters, nothing to save
+        self.train_target_model = self.target_model
+        if train_target_overrides:
+            self.train_target_model = TARGET_MODELS.build(
+                {**target_model, **train_target_overrides})
         head = dict(head)
         head_cls = head['type'] if isinstance(head['type'], type) else \
             HEADS.get(head['type'])
@@ -120,7 +129,8 @@ class FRTM(BaseVideoSegmentor):
         images, masks = self.augmenter(image, mask, rng=self._rng,
                                        num_samples=self.train_num_samples)
         feats = self.extract_target_feats(images)
-        return self.target_model.init_state(feats, masks.to(feats.dtype))
+        return self.train_target_model.init_state(feats,
+                                                  masks.to(feats.dtype))
 
     # ------------------------------------------------------------ training
     def _pick_object(self, ref_mask: Tensor) -> Optional[int]:
@@ -154,8 +164,8 @@ class FRTM(BaseVideoSegmentor):
         state = self.learn_target(clip[0], gt[0] == obj_id)
         feats = self.extract_feats(clip[1:])
         with torch.no_grad():
-            scores = self.target_model.predict(state,
-                                               feats[self.target_level])
+            scores = self.train_target_model.predict(
+                state, feats[self.target_level])
         logits = self.head(scores, feats, clip.shape[-2:])
         targets = (gt[1:] == obj_id).to(logits.dtype)[:, None]
         valid = self._valid_pixels(sample, gt.shape)[1:, None]

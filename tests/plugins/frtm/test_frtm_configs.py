@@ -57,7 +57,83 @@ def test_paper_settings_and_variants():
 def test_toy_model_builds_and_predicts():
     torch.manual_seed(0)
     model = MODELS.build(_load('frtm_r18_toy-davis.py').model)
-    assert model.target_model.in_channels == 64  # layer2 of the narrow R18
+    assert model.target_model.in_channels == 32  # layer1 of the narrow R18
     feats = model.extract_feats(torch.randn(1, 3, 64, 96))
     assert [f.shape[1] for f in feats] == [32, 32, 64, 128, 256]
     assert model.head.in_channels == (32, 32, 64, 128, 256)
+    # lighter Gauss-Newton while training R only; nothing extra is saved
+    assert model.train_target_model.num_gn_steps == 2
+    assert model.target_model.num_gn_steps == 5
+    assert not any('target_model' in k for k in model.state_dict())
+    calls = []
+    init_state = model.train_target_model.init_state
+    model.train_target_model.init_state = lambda *a, **k: (
+        calls.append(1), init_state(*a, **k))[1]
+    mask = torch.zeros(64, 96, dtype=torch.bool)
+    mask[20:40, 30:60] = True
+    model.learn_target(torch.randn(3, 64, 96), mask)
+    assert calls == [1]
+
+
+# ------------------------------------------------------------------ data
+def _point_at_toy(ds: dict, roots: dict) -> dict:
+    """Copy of a dataset config with every VOS dataset's root replaced by a
+    toy root of its format (wrappers are followed)."""
+    ds = dict(ds)
+    if ds['type'] in roots:
+        ds['data_root'] = roots[ds['type']]
+        ds.pop('toy_spec', None)
+    if 'dataset' in ds:
+        ds['dataset'] = _point_at_toy(ds['dataset'], roots)
+    if 'datasets' in ds:
+        ds['datasets'] = [_point_at_toy(d, roots) for d in ds['datasets']]
+    return ds
+
+
+def _leaves(dataset):
+    """The innermost datasets of mmengine's wrappers."""
+    if hasattr(dataset, 'datasets'):
+        return [d for sub in dataset.datasets for d in _leaves(sub)]
+    if hasattr(dataset, 'dataset'):
+        return _leaves(dataset.dataset)
+    return [dataset]
+
+
+@pytest.mark.parametrize('path', sorted(glob.glob(osp.join(CFG_DIR,
+                                                           '*.py'))))
+def test_config_datasets_build_on_toy_data(path, toy_davis_root,
+                                           toy_ytvos_root):
+    """Each dataloader's dataset builds with the real readers and yields
+    what FRTM reads: train clips of 1 reference + 2 frames with the
+    reference's objects, test videos with the first given masks."""
+    import numpy as np
+    from mmengine.registry import DefaultScope
+    from vostoolkit.registry import DATASETS, METRICS
+    cfg = Config.fromfile(path)
+    with DefaultScope.overwrite_default_scope('vostoolkit'):
+        _check_datasets(cfg, toy_davis_root, toy_ytvos_root)
+    assert METRICS.get(cfg.submit_evaluator['type']) is not None
+    assert METRICS.get(cfg.test_evaluator['type']) is not None
+
+
+def _check_datasets(cfg, toy_davis_root, toy_ytvos_root):
+    import numpy as np
+    from vostoolkit.registry import DATASETS
+    roots = dict(DAVISDataset=toy_davis_root,
+                 YouTubeVOSDataset=toy_ytvos_root)
+    np.random.seed(0)
+    train = DATASETS.build(_point_at_toy(cfg.train_dataloader.dataset,
+                                         roots))
+    for leaf in _leaves(train):
+        item = leaf[0]
+        assert item['inputs'].shape[0] == 3  # reference + 2 validation
+        ref = item['data_samples'].gt_obj_masks[0]
+        assert ref.shape == item['inputs'].shape[-2:]
+        assert int(ref.max()) > 0  # clip frame 0 shows an object
+    for key in ('val_dataloader', 'test_dataloader'):
+        test = DATASETS.build(_point_at_toy(cfg[key].dataset, roots))
+        item = test[0]
+        sample = item['data_samples']
+        assert sample.metainfo['frame_ids'][0] == 0
+        assert 'gt_obj_masks' in sample and len(sample.obj_ids) > 0
+        assert item['inputs'].shape[0] == len(sample.metainfo['frame_ids'])

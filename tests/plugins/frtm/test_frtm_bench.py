@@ -1,0 +1,31 @@
+"""``tools/benchmarks/frtm_speed.py`` runs end to end on tiny settings."""
+import importlib.util
+import json
+import os.path as osp
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+
+
+def _bench():
+    path = osp.join(ROOT, 'tools', 'benchmarks', 'frtm_speed.py')
+    spec = importlib.util.spec_from_file_location('frtm_speed_bench', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_speed_rows_and_memory_worker(tmp_path, capsys):
+    bench = _bench()
+    out = tmp_path / 'bench.json'
+    assert bench.main(['--frames', '2', '--depths', '18', '--objects', '2',
+                       '--size', '48', '64', '--devices', 'cpu',
+                       '--no-memory', '--json', str(out)]) == 0
+    rows = json.loads(out.read_text())['speed']
+    assert len(rows) == 1 and rows[0]['objects'] == 2
+    assert rows[0]['fps_all'] > 0 and rows[0]['frames'] == 2
+    assert 'frames/s' in capsys.readouterr().out
+    # every frame after the first enters the memory (M0: 20 samples)
+    row = bench.memory_worker(4, (48, 64), 'cpu', 18)
+    assert row['memory_samples'] == 20 + 3
+    assert row['peak_rss_mb'] > 0
