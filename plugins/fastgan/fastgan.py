@@ -4,11 +4,12 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import is_model_wrapper
 from torch import Tensor
 
-from vostoolkit.models.segmentors import BaseVideoSegmentor, soft_aggregate
+from vostoolkit.models.segmentors import (BaseVideoSegmentor,
+                                          id_map_at_original_size,
+                                          soft_aggregate)
 from vostoolkit.models.segmentors.base import SampleList
 from vostoolkit.registry import CRITICS, LOSSES, MODELS
 from vostoolkit.structures import VideoDataSample
@@ -309,15 +310,9 @@ class FaSTGAN(AdversarialTrainStepMixin, BaseVideoSegmentor):
                 self.state.reset()
             h, w = meta.get('img_shape', clip.shape[-2:])[:2]
             out_hw = tuple(meta.get('ori_shape', (h, w))[:2])
-            labels = []
-            for t in range(clip.shape[0]):
-                dist = self.segment_frame(clip[t], sample, t)[:, :h, :w]
-                if tuple(dist.shape[-2:]) != out_hw:
-                    dist = F.interpolate(dist[None], size=out_hw,
-                                         mode='bilinear',
-                                         align_corners=False)[0]
-                lut = torch.tensor([0] + self.state.obj_ids,
-                                   device=dist.device)
-                labels.append(lut[dist.argmax(0)])
+            labels = [
+                id_map_at_original_size(self.segment_frame(clip[t], sample, t),
+                                        self.state.obj_ids, (h, w), out_hw)
+                for t in range(clip.shape[0])]
             sample.pred_obj_masks = torch.stack(labels).to(torch.uint8)
         return list(data_samples)

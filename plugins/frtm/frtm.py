@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from vostoolkit.models.segmentors.base import BaseVideoSegmentor, SampleList
+from vostoolkit.models.segmentors.vos_utils import id_map_at_original_size
 from vostoolkit.registry import BACKBONES, HEADS, MODELS, TARGET_MODELS
 from vostoolkit.registry import TASK_UTILS
 from vostoolkit.structures import VideoDataSample
@@ -246,13 +247,8 @@ class FRTM(BaseVideoSegmentor):
                 new = {k: v.to(clip.device) for k, v in new.items()}
                 probs, ids = self.inference.step(meta['frame_ids'][t],
                                                  clip[t], feats, new)
-                probs = probs[:, :h, :w]
-                if tuple(probs.shape[-2:]) != out_hw:
-                    probs = F.interpolate(probs[None], size=out_hw,
-                                          mode='bilinear',
-                                          align_corners=False)[0]
-                lut = torch.tensor([0] + ids, device=probs.device)
-                labels.append(lut[probs.argmax(0)])
+                labels.append(
+                    id_map_at_original_size(probs, ids, (h, w), out_hw))
             sample.pred_obj_masks = torch.stack(labels).to(torch.uint8)
             results.append(sample)
         return results

@@ -10,6 +10,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from vostoolkit.models.segmentors.vos_utils import \
+    soft_aggregate as core_soft_aggregate
+
 from .augmenter import FRTMFirstFrameAugmenter
 from .target_model import FRTMTargetModel, FRTMTargetState
 
@@ -31,12 +34,7 @@ def soft_aggregate(probs: Tensor, eps: float = 1e-7) -> Tensor:
         Tensor: (O + 1, H, W) probabilities, background first, summing to
         one over the first dimension.
     """
-    if probs.shape[0] == 0:
-        return probs.new_ones((1, *probs.shape[1:]))
-    p = probs.clamp(eps, 1 - eps)
-    background = (1 - p).prod(dim=0, keepdim=True).clamp(eps, 1 - eps)
-    all_p = torch.cat([background, p], dim=0)  # (O + 1, H, W)
-    return torch.softmax(torch.log(all_p / (1 - all_p)), dim=0)
+    return torch.softmax(core_soft_aggregate(probs, eps), dim=0)
 
 
 class FRTMObjectState:

@@ -1,8 +1,9 @@
 from .base import BaseVideoSegmentor
 from .mask_propagation import (MaskPropagationBaseline, MaskPropagationHead,
-                               PropagationState, soft_aggregate)
+                               PropagationState)
+from .vos_utils import id_map_at_original_size, soft_aggregate
 
 __all__ = [
     'BaseVideoSegmentor', 'MaskPropagationBaseline', 'MaskPropagationHead',
-    'PropagationState', 'soft_aggregate'
+    'PropagationState', 'soft_aggregate', 'id_map_at_original_size'
 ]

@@ -20,24 +20,9 @@ from vostoolkit.registry import BACKBONES, HEADS, MODELS
 from vostoolkit.structures import VideoDataSample
 
 from .base import BaseVideoSegmentor, SampleList
+from .vos_utils import id_map_at_original_size, soft_aggregate
 
 _EPS = 1e-5
-
-
-def soft_aggregate(probs: Tensor) -> Tensor:
-    """Merge independent per-object probabilities into one distribution.
-
-    Args:
-        probs (Tensor): (O, H, W) per-object foreground probabilities.
-
-    Returns:
-        Tensor: (O + 1, H, W) logits; index 0 is the background. Their
-        softmax is the aggregated distribution.
-    """
-    probs = probs.clamp(_EPS, 1 - _EPS)
-    bg = torch.prod(1 - probs, dim=0, keepdim=True)  # (1, H, W)
-    merged = torch.cat([bg, probs], dim=0).clamp(_EPS, 1 - _EPS)
-    return torch.log(merged / (1 - merged))
 
 
 @HEADS.register_module()
@@ -300,16 +285,10 @@ class MaskPropagationBaseline(BaseVideoSegmentor):
             meta = sample.metainfo
             h, w = meta.get('img_shape', clip.shape[-2:])[:2]
             out_hw = tuple(meta.get('ori_shape', (h, w))[:2])
-            labels = []
-            for t in range(clip.shape[0]):
-                dist = self._step(clip[t], sample, t)[:, :h, :w]
-                if tuple(dist.shape[-2:]) != out_hw:
-                    dist = F.interpolate(dist[None], size=out_hw,
-                                         mode='bilinear',
-                                         align_corners=False)[0]
-                lut = torch.tensor([0] + self.state.obj_ids,
-                                   device=dist.device)
-                labels.append(lut[dist.argmax(0)])
+            labels = [
+                id_map_at_original_size(self._step(clip[t], sample, t),
+                                        self.state.obj_ids, (h, w), out_hw)
+                for t in range(clip.shape[0])]
             sample.pred_obj_masks = torch.stack(labels).to(torch.uint8)
             results.append(sample)
         return results
