@@ -1,28 +1,39 @@
-"""``make quickstart``: toy data, a short training, J&F on the toy val split.
+"""``make quickstart``: NOVIS on the toy YouTube-VIS videos, end to end.
 
     python tools/quickstart.py [--config CONFIG] [--work-dir DIR]
         [--minutes M] [--cfg-options key=value ...]
 
-1. Generates the toy DAVIS-format videos if missing (the config's
+1. Generates the toy YouTube-VIS-format videos if missing (the config's
    ``data_root`` and ``toy_spec``).
-2. Trains the config (default: the core demo model,
-   ``configs/demo/baseline_toy_davis.py``) for at most ``--minutes`` of
-   wall-clock time (``TrainTimeBudgetHook``) or its ``max_iters``.
-3. Evaluates on the toy val split with the config's test evaluator
-   (``DAVISMetric``: the official DAVIS J&F protocol) and prints the result.
+2. Trains the config (default ``configs/novis/novis_r18_toy.py``) for its
+   ``max_iters`` or at most ``--minutes`` of wall-clock time
+   (``TrainTimeBudgetHook``; default: the config's own budget).
+3. Runs near-online inference on the toy val split once, scoring it with
+   the official YouTube-VIS AP (``YouTubeVISMetric``) and writing the
+   server's ``results.json`` zip (``<work-dir>/results.zip``), which is then
+   checked with ``vostoolkit.evaluation.validate_vis_zip``.
+4. Prints AP and saves ``<work-dir>/overlay.gif``: one val video with each
+   predicted track (score >= ``--gif-score``; of masks overlapping by video
+   IoU > 0.5 only the best-scoring one) in its own colour, labelled
+   with its id (rank by score) and category.
 """
 import argparse
+import json
+import os
 import os.path as osp
 import sys
 import time
+import zipfile
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'demo', 'baseline_toy_davis.py')
+DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'novis', 'novis_r18_toy.py')
+BUDGET_HOOK = 'TrainTimeBudgetHook'
 
 
 def ensure_data(cfg) -> None:
     """Generate every toy dataset the config's dataloaders point at."""
     from vostoolkit.datasets.toy import ensure_toy_dataset
+    from vostoolkit.registry import DATASETS
     done = set()
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = (cfg.get(key) or {}).get('dataset') or {}
@@ -30,9 +41,117 @@ def ensure_data(cfg) -> None:
         if spec is None or root is None or root in done:
             continue
         spec = dict(spec)
-        fmt = spec.pop('fmt', 'davis')
+        cls = DATASETS.get(dataset.get('type'))
+        fmt = spec.pop('fmt', getattr(cls, 'TOY_FORMAT', 'davis'))
         ensure_toy_dataset(root, fmt, **spec)
         done.add(root)
+
+
+def set_budget(cfg, minutes) -> None:
+    """Replace the config's training time budget by ``minutes`` (if
+    given); keep the config's own budget otherwise."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if minutes is not None:
+        hooks = [h for h in hooks if h.get('type') != BUDGET_HOOK]
+        hooks.append(dict(type=BUDGET_HOOK, max_minutes=minutes))
+    cfg.custom_hooks = hooks
+
+
+def _palette(n: int):
+    import numpy as np
+    rng = np.random.default_rng(3)
+    base = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200),
+            (245, 130, 48), (145, 30, 180), (70, 240, 240), (240, 50, 230)]
+    extra = [tuple(int(v) for v in rng.integers(40, 256, 3))
+             for _ in range(max(0, n - len(base)))]
+    return (base + extra)[:n]
+
+
+def _decode(rle, h: int, w: int):
+    import numpy as np
+    from pycocotools import mask as mask_utils
+    if rle is None:
+        return np.zeros((h, w), bool)
+    counts = rle['counts']
+    return mask_utils.decode(dict(rle, counts=counts.encode() if isinstance(
+        counts, str) else counts)).astype(bool)
+
+
+def save_overlay_gif(results, ann_file: str, img_root: str, out: str,
+                     min_score: float = 0.5, scale: int = 4) -> str:
+    """Overlay one video's predictions (colour + id per instance) as a GIF.
+
+    Args:
+        results (list[dict]): ``results.json`` entries (RLE per frame).
+        ann_file (str): The split's JSON (frame files, category names).
+        img_root (str): Folder the ``file_names`` are relative to.
+        out (str): GIF path (written to a temporary name, then renamed).
+        min_score (float): Instances shown (at least the best one).
+        scale (int): Up-sampling of the toy frames for legibility.
+
+    Returns:
+        str: The video's name.
+    """
+    import cv2
+    import numpy as np
+    from PIL import Image
+    with open(ann_file) as f:
+        ann = json.load(f)
+    names = {c['id']: c['name'] for c in ann['categories']}
+    video = ann['videos'][0]
+    dets = sorted((r for r in results if r['video_id'] == video['id']),
+                  key=lambda r: -r['score'])
+    dets = [r for i, r in enumerate(dets) if r['score'] >= min_score or not i]
+    # a track listed with several classes, or a duplicate query: draw the
+    # best-scoring one of masks overlapping by video IoU > 0.5 only
+    tubes = [np.stack([_decode(s, video['height'], video['width'])
+                       for s in det['segmentations']]) for det in dets]
+    keep = []
+    for i, tube in enumerate(tubes):
+        if all((tube & tubes[j]).sum() <= 0.5 * (tube | tubes[j]).sum()
+               for j in keep):
+            keep.append(i)
+    dets, tubes = [dets[i] for i in keep], [tubes[i] for i in keep]
+    colours = _palette(len(dets))
+    frames = []
+    for t, name in enumerate(video['file_names']):
+        img = cv2.imread(osp.join(img_root, name))[:, :, ::-1].astype(float)
+        labels = []
+        for i, (det, tube, colour) in enumerate(zip(dets, tubes, colours)):
+            m = tube[t]
+            img[m] = 0.45 * img[m] + 0.55 * np.array(colour)
+            if m.any():
+                ys, xs = np.nonzero(m)
+                labels.append((i, colour, int(xs.mean()), int(ys.mean()),
+                               names.get(det['category_id'], '?')))
+        img = cv2.resize(img.clip(0, 255).astype(np.uint8), None, fx=scale,
+                         fy=scale, interpolation=cv2.INTER_NEAREST)
+        img = np.ascontiguousarray(img)
+        for i, colour, x, y, cat in labels:
+            cv2.putText(img, f'{i} {cat}', (x * scale - 12, y * scale),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 2)
+            cv2.putText(img, f'{i} {cat}', (x * scale - 12, y * scale),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1)
+        frames.append(Image.fromarray(img))
+    tmp = f'{out}.{os.getpid()}.tmp.gif'
+    frames[0].save(tmp, save_all=True, append_images=frames[1:],
+                   duration=200, loop=0)
+    os.replace(tmp, out)
+    return video.get('name') or osp.dirname(video['file_names'][0])
+
+
+def _test_with_submission(runner_cfg, ckpt: str, zip_path: str):
+    """One pass over the val split: AP and the submission zip."""
+    from vostoolkit.apis import build_runner
+    cfg = runner_cfg.copy()
+    sub = dict(cfg.submit_evaluator, type='YouTubeVISSubmission',
+               out_file=zip_path)
+    cfg.test_evaluator = [dict(cfg.test_evaluator), sub]
+    cfg.load_from = ckpt
+    cfg.resume = False
+    cfg.custom_hooks = []
+    cfg.work_dir = osp.join(cfg.work_dir, 'test')
+    return build_runner(cfg).test()
 
 
 def main(argv=None) -> int:
@@ -40,36 +159,58 @@ def main(argv=None) -> int:
     parser.add_argument('--config', default=DEFAULT_CONFIG)
     parser.add_argument('--work-dir', default=osp.join('work_dirs',
                                                        'quickstart'))
-    parser.add_argument('--minutes', type=float, default=4.0,
-                        help='training time budget (default 4)')
+    parser.add_argument('--minutes', type=float, default=None,
+                        help='training time budget (default: the '
+                        "config's, 15 min for the toy NOVIS config)")
+    parser.add_argument('--gif-score', type=float, default=0.5,
+                        help='score of the instances drawn in the GIF')
     parser.add_argument('--cfg-options', nargs='+', default=None,
                         metavar='KEY=VALUE')
     args = parser.parse_args(argv)
 
     from vostoolkit.apis import (ToolError, build_runner, load_config,
                                  prepare_train_cfg)
+    from vostoolkit.evaluation import validate_vis_zip
     from vostoolkit.utils import DataError
     try:
         cfg = load_config(args.config, args.cfg_options)
         ensure_data(cfg)
         cfg = prepare_train_cfg(cfg, args.config, work_dir=args.work_dir)
-        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
-            dict(type='TrainTimeBudgetHook', max_minutes=args.minutes)]
-        cfg.default_hooks.logger.interval = 50
+        set_budget(cfg, args.minutes)
         runner = build_runner(cfg)
         start = time.perf_counter()
         runner.train()
         train_s = time.perf_counter() - start
-        metrics = runner.test()
+        iters = runner.iter
+        ckpt = osp.join(cfg.work_dir, f'iter_{iters}.pth')
+        if not osp.isfile(ckpt):  # the checkpoint or budget hook saved it
+            runner.save_checkpoint(cfg.work_dir, osp.basename(ckpt),
+                                   by_epoch=False)
+        zip_path = osp.join(cfg.work_dir, 'results.zip')
+        metrics = _test_with_submission(cfg, ckpt, zip_path)
+        ann_file = cfg.submit_evaluator['ann_file']
+        problems = validate_vis_zip(zip_path, ann_file)
+        if problems:
+            raise DataError(f'{zip_path}: the validator rejects it: '
+                            f'{problems[0]}')
+        with zipfile.ZipFile(zip_path) as zf:
+            results = json.loads(zf.read('results.json'))
+        ds = cfg.test_dataloader['dataset']
+        img_root = osp.join(ds['data_root'], ds['data_prefix']['img'])
+        gif = osp.join(cfg.work_dir, 'overlay.gif')
+        video = save_overlay_gif(results, ann_file, img_root, gif,
+                                 min_score=args.gif_score)
     except (ToolError, DataError) as err:
         print(f'quickstart.py: error: {err}', file=sys.stderr)
         return 2 if isinstance(err, ToolError) else 1
     scores = ', '.join(f'{k.split("/")[-1]} {v:.3f}'
                        for k, v in metrics.items()
-                       if isinstance(v, float) and 'Mean' in k)
-    print(f'\nquickstart: {osp.basename(args.config)}: {runner.iter} '
+                       if k in ('vis/AP', 'vis/AP50', 'vis/AP75', 'vis/AR10'))
+    print(f'\nquickstart: {osp.basename(args.config)}: {iters} '
           f'iterations in {train_s / 60:.1f} min; toy val: {scores}')
-    print(f'quickstart: checkpoints and logs in {cfg.work_dir}')
+    print(f'quickstart: results.json zip (validated): {zip_path}')
+    print(f'quickstart: overlay of video {video}: {gif}')
+    print(f'quickstart: checkpoint and logs in {cfg.work_dir}')
     return 0
 
 

@@ -4,14 +4,17 @@
 # for testing; near-online inference with T=4 / S=2.
 #
 #   python tools/train.py configs/novis/r50_ytvis19.py \
-#       [--cfg-options data_root=... train_dataloader.dataset.data_root=...]
-#   python tools/test.py configs/novis/r50_ytvis19.py CKPT --submit out.zip
+#       [--cfg-options data_root=DIR]
+#   python tools/test.py configs/novis/r50_ytvis19.py CKPT --submit out.zip \
+#       [--cfg-options data_root=DIR]
 #
 # Paths: the dataset as released under data/youtube_vis_2019
-# (train/JPEGImages, train.json, valid/JPEGImages, valid.json). Overriding
-# `data_root` alone does not reach the nested paths: override
-# train_dataloader.dataset.data_root, test_dataloader.dataset.data_root and
-# test_evaluator.ann_file / submit_evaluator.ann_file.
+# (train/JPEGImages, train.json, valid/JPEGImages, valid.json).
+# `--cfg-options data_root=DIR` moves every path below (dataset roots and
+# the evaluators' annotation files: tools/train.py and tools/test.py re-root
+# them). A dataset with another category count needs
+# `model.decoder.num_classes=K` too: a predicted label outside the split's
+# categories stops the evaluator with an error naming the file.
 #
 # The paper starts from COCO-pretrained Mask2Former weights (load_from=...).
 # For at least an ImageNet ResNet-50 from torchvision, use a short child:

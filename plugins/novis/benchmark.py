@@ -68,10 +68,12 @@ def run_one(model_name: str, frames: int, short_edge: int, chunk: int,
     end = time.perf_counter()
     assert len(out) == 1 and len(out[0].pred_instances.rles[0]) == frames
     timed = frames - chunk
+    cuda_peak = (torch.cuda.max_memory_allocated() / 2**20
+                 if device == 'cuda' else None)
     return dict(model=model_name, frames=frames, size=f'{h}x{w}',
                 device=device, fps=timed / (end - warm) if timed else None,
                 total_s=end - t0, peak_rss_mb=_peak_rss_mb(),
-                rss_before_video_mb=rss_start)
+                rss_before_video_mb=rss_start, cuda_peak_mb=cuda_peak)
 
 
 def main(argv=None) -> int:
@@ -100,10 +102,12 @@ def main(argv=None) -> int:
             return 1
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         fps = f"{r['fps']:.2f}" if r['fps'] else 'n/a'
+        cuda = (f", CUDA peak {r['cuda_peak_mb']:.0f} MiB"
+                if r.get('cuda_peak_mb') is not None else '')
         print(f"NOVIS {r['model']} {r['device']} {r['size']} "
               f"{r['frames']} frames: {fps} frames/s, peak RSS "
               f"{r['peak_rss_mb']:.0f} MiB (model loaded: "
-              f"{r['rss_before_video_mb']:.0f} MiB)", flush=True)
+              f"{r['rss_before_video_mb']:.0f} MiB){cuda}", flush=True)
     return 0
 
 

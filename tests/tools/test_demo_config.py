@@ -60,24 +60,34 @@ def test_demo_config_submit_writes_a_valid_davis_zip(setup):
 
 
 def test_quickstart_wiring_on_tiny_data(tmp_path, capsys):
+    """``make quickstart`` (NOVIS on toy YouTube-VIS) on 2 tiny videos and
+    3 iterations: data generated, AP printed, a valid results.json zip and
+    an overlay GIF written."""
     import importlib.util
+    import zipfile
+
+    from PIL import Image
+
+    from vostoolkit.evaluation import validate_vis_zip
     path = osp.join(ROOT, 'tools', 'quickstart.py')
     spec = importlib.util.spec_from_file_location('quickstart', path)
     quickstart = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quickstart)
-    data = str(tmp_path / 'toy')
-    options = [
-        *[f'{key}.dataset.data_root={data}' for key in LOADERS],
-        f'test_evaluator.gt_root={data}', f'val_evaluator.gt_root={data}',
-        *[f'{key}.dataset.toy_spec.{spec}' for key in LOADERS for spec in (
-            'videos=2', 'val_videos=1', 'frames=4', 'size=[32,48]')],
-        'train_dataloader.batch_size=2', 'train_cfg.max_iters=2',
-        'train_dataloader.dataset.pipeline.3.crop_size=[32,48]',
-    ]
-    code = quickstart.main(['--work-dir', str(tmp_path / 'work'),
+    data = str(tmp_path / 'toy_vis')
+    options = [f'data_root={data}', 'train_cfg.max_iters=3',
+               *[f'{key}.dataset.toy_spec.{item}' for key in LOADERS
+                 for item in ('videos=2', 'val_videos=1', 'frames=6')]]
+    work = tmp_path / 'work'
+    code = quickstart.main(['--work-dir', str(work), '--gif-score', '0',
                             '--cfg-options', *options])
     out = capsys.readouterr().out
     assert code == 0
-    assert osp.isfile(osp.join(data, 'ImageSets', '2017', 'val.txt'))
-    assert re.search(r'quickstart: baseline_toy_davis.py: 2 iterations in '
-                     r'[0-9.]+ min; toy val: J&F-Mean [0-9.]+', out), out
+    assert osp.isfile(osp.join(data, 'valid.json'))
+    assert re.search(r'quickstart: novis_r18_toy.py: 3 iterations in '
+                     r'[0-9.]+ min; toy val: AP [0-9.]+', out), out
+    zip_path = str(work / 'results.zip')
+    assert validate_vis_zip(zip_path, osp.join(data, 'valid.json')) == []
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.namelist() == ['results.json']
+    gif = Image.open(str(work / 'overlay.gif'))
+    assert gif.n_frames == 6
