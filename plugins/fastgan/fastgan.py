@@ -7,8 +7,7 @@ import torch.nn as nn
 from mmengine.model import is_model_wrapper
 from torch import Tensor
 
-from vostoolkit.models.segmentors import (BaseVideoSegmentor,
-                                          id_map_at_original_size,
+from vostoolkit.models.segmentors import (BaseVideoSegmentor, label_clip,
                                           soft_aggregate)
 from vostoolkit.models.segmentors.base import SampleList
 from vostoolkit.registry import CRITICS, LOSSES, MODELS
@@ -308,11 +307,9 @@ class FaSTGAN(AdversarialTrainStepMixin, BaseVideoSegmentor):
             meta = sample.metainfo
             if meta.get('is_first', False):
                 self.state.reset()
-            h, w = meta.get('img_shape', clip.shape[-2:])[:2]
-            out_hw = tuple(meta.get('ori_shape', (h, w))[:2])
-            labels = [
-                id_map_at_original_size(self.segment_frame(clip[t], sample, t),
-                                        self.state.obj_ids, (h, w), out_hw)
-                for t in range(clip.shape[0])]
-            sample.pred_obj_masks = torch.stack(labels).to(torch.uint8)
+            sample.pred_obj_masks = label_clip(
+                clip, meta,
+                lambda t, clip=clip, sample=sample: self.segment_frame(
+                    clip[t], sample, t),
+                lambda: self.state.obj_ids)
         return list(data_samples)

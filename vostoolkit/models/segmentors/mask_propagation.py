@@ -20,7 +20,7 @@ from vostoolkit.registry import BACKBONES, HEADS, MODELS
 from vostoolkit.structures import VideoDataSample
 
 from .base import BaseVideoSegmentor, SampleList
-from .vos_utils import id_map_at_original_size, soft_aggregate
+from .vos_utils import label_clip, soft_aggregate
 
 _EPS = 1e-5
 
@@ -282,13 +282,10 @@ class MaskPropagationBaseline(BaseVideoSegmentor):
         """
         results = []
         for clip, sample in zip(inputs, data_samples):
-            meta = sample.metainfo
-            h, w = meta.get('img_shape', clip.shape[-2:])[:2]
-            out_hw = tuple(meta.get('ori_shape', (h, w))[:2])
-            labels = [
-                id_map_at_original_size(self._step(clip[t], sample, t),
-                                        self.state.obj_ids, (h, w), out_hw)
-                for t in range(clip.shape[0])]
-            sample.pred_obj_masks = torch.stack(labels).to(torch.uint8)
+            sample.pred_obj_masks = label_clip(
+                clip, sample.metainfo,
+                lambda t, clip=clip, sample=sample: self._step(
+                    clip[t], sample, t),
+                lambda: self.state.obj_ids)
             results.append(sample)
         return results

@@ -1,5 +1,5 @@
 """Pieces every semi-supervised VOS model needs at inference time."""
-from typing import Sequence, Tuple
+from typing import Callable, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -49,3 +49,26 @@ def id_map_at_original_size(scores: Tensor, obj_ids: Sequence[int],
                                mode='bilinear', align_corners=False)[0]
     lut = torch.tensor([0, *obj_ids], device=scores.device)
     return lut[scores.argmax(0)]
+
+
+def label_clip(clip: Tensor, meta: dict, segment: Callable[[int], Tensor],
+               obj_ids: Callable[[], Sequence[int]]) -> Tensor:
+    """Object-id maps of a clip segmented frame by frame.
+
+    Args:
+        clip (Tensor): (T, 3, Hp, Wp) padded frames.
+        meta (dict): The sample's metainfo (``img_shape``, ``ori_shape``).
+        segment (Callable[[int], Tensor]): Frame index in the clip ->
+            (O + 1, Hp, Wp) background-first scores; called in frame order
+            (it may update per-video state).
+        obj_ids (Callable[[], Sequence[int]]): The O object ids after the
+            latest ``segment`` call.
+
+    Returns:
+        Tensor: (T, H0, W0) uint8 object ids at the original frame size.
+    """
+    h, w = meta.get('img_shape', clip.shape[-2:])[:2]
+    out_hw = tuple(meta.get('ori_shape', (h, w))[:2])
+    labels = [id_map_at_original_size(segment(t), obj_ids(), (h, w), out_hw)
+              for t in range(clip.shape[0])]
+    return torch.stack(labels).to(torch.uint8)
