@@ -21,15 +21,9 @@ def _xavier(module: nn.Module) -> None:
             nn.init.xavier_uniform_(p)
 
 
-class SelfAttentionLayer(nn.Module):
-    """Multi-head self-attention among queries with residual and norm.
-
-    Args:
-        embed_dims (int): Channels.
-        num_heads (int): Heads.
-        dropout (float): Dropout on attention weights and the residual.
-        pre_norm (bool): Normalise before attention instead of after.
-    """
+class _AttentionBlock(nn.Module):
+    """Multi-head attention with dropout, a residual and a LayerNorm (post-
+    or pre-norm); subclasses say what attends to what in ``forward``."""
 
     def __init__(self, embed_dims: int, num_heads: int, dropout: float = 0.0,
                  pre_norm: bool = False):
@@ -40,6 +34,17 @@ class SelfAttentionLayer(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.pre_norm = pre_norm
         _xavier(self)
+
+
+class SelfAttentionLayer(_AttentionBlock):
+    """Multi-head self-attention among queries with residual and norm.
+
+    Args:
+        embed_dims (int): Channels.
+        num_heads (int): Heads.
+        dropout (float): Dropout on attention weights and the residual.
+        pre_norm (bool): Normalise before attention instead of after.
+    """
 
     def forward(self, x: Tensor, pos: Optional[Tensor] = None) -> Tensor:
         """Args: x, pos (Tensor): (B, N, C). Returns: (B, N, C)."""
@@ -50,7 +55,7 @@ class SelfAttentionLayer(nn.Module):
         return x if self.pre_norm else self.norm(x)
 
 
-class CrossAttentionLayer(nn.Module):
+class CrossAttentionLayer(_AttentionBlock):
     """Multi-head cross-attention from queries to a memory, optionally masked.
 
     Args:
@@ -59,16 +64,6 @@ class CrossAttentionLayer(nn.Module):
         dropout (float): Dropout on attention weights and the residual.
         pre_norm (bool): Normalise before attention instead of after.
     """
-
-    def __init__(self, embed_dims: int, num_heads: int, dropout: float = 0.0,
-                 pre_norm: bool = False):
-        super().__init__()
-        self.attn = nn.MultiheadAttention(embed_dims, num_heads,
-                                          dropout=dropout, batch_first=True)
-        self.norm = nn.LayerNorm(embed_dims)
-        self.dropout = nn.Dropout(dropout)
-        self.pre_norm = pre_norm
-        _xavier(self)
 
     def forward(self, x: Tensor, memory: Tensor,
                 attn_mask: Optional[Tensor] = None,
