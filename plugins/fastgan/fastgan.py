@@ -1,6 +1,6 @@
 """FaSTGAN (Caelles, Pumarola et al.): a fast siamese regressor trained
 against spatial and temporal WGAN-GP critics."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
@@ -8,6 +8,7 @@ from mmengine.model import is_model_wrapper
 from torch import Tensor
 
 from vostoolkit.models.segmentors import (BaseVideoSegmentor, label_clip,
+                                          objects_given_on_frame,
                                           soft_aggregate)
 from vostoolkit.models.segmentors.base import SampleList
 from vostoolkit.registry import CRITICS, LOSSES, MODELS
@@ -224,28 +225,6 @@ class FaSTGAN(AdversarialTrainStepMixin, BaseVideoSegmentor):
         return self._unroll(self._prepare(inputs, data_samples))
 
     # ------------------------------------------------------------ inference
-    @staticmethod
-    def _given_masks(sample: VideoDataSample, t: int, known: List[int]
-                     ) -> Tuple[List[int], Optional[Tensor]]:
-        """Objects whose first mask is given on chunk frame ``t`` and their
-        (K, H, W) masks; only those frames' annotations are read."""
-        if 'gt_obj_masks' not in sample:
-            return [], None
-        gt = sample.gt_obj_masks[t].long()
-        frame_id = sample.metainfo['frame_ids'][t]
-        if 'obj_ids' in sample and 'obj_first_frames' in sample:
-            new = [int(i) for i, first in zip(
-                sample.obj_ids.tolist(), sample.obj_first_frames.tolist())
-                   if first == frame_id and int(i) not in known]
-        elif not known:
-            new = [int(i) for i in gt.unique().tolist() if i != 0]
-        else:
-            new = []
-        if not new:
-            return [], None
-        ids = torch.tensor(new, device=gt.device)
-        return new, (gt[None] == ids[:, None, None]).float()  # (K, H, W)
-
     @torch.no_grad()
     def segment_frame(self, frame: Tensor, sample: VideoDataSample,
                       t: int) -> Tensor:
@@ -273,9 +252,9 @@ class FaSTGAN(AdversarialTrainStepMixin, BaseVideoSegmentor):
                                      state.prev_feats)
             state.prev_feats = feats
             probs = logits.sigmoid()[:, 0]  # (O, 1, H, W) -> (O, H, W)
-        new, masks = self._given_masks(sample, t, state.obj_ids)
+        new, masks = objects_given_on_frame(sample, t, state.obj_ids)
         if new:
-            masks = masks.to(frame.device)
+            masks = masks.to(frame.device).float()  # (K, H, W)
             ref = gen.encode_reference(
                 frame[None].expand(len(new), -1, -1, -1), masks[:, None])
             if probs is not None:

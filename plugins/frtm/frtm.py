@@ -1,7 +1,7 @@
 """FRTM-VOS top-level model: frozen backbone F, online target model D,
 offline-trained refinement network R (Robinson et al.)."""
 import inspect
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from vostoolkit.models.segmentors.base import BaseVideoSegmentor, SampleList
-from vostoolkit.models.segmentors.vos_utils import id_map_at_original_size
+from vostoolkit.models.segmentors.vos_utils import (id_map_at_original_size,
+                                                  objects_given_on_frame)
 from vostoolkit.registry import BACKBONES, HEADS, MODELS, TARGET_MODELS
 from vostoolkit.registry import TASK_UTILS
 from vostoolkit.structures import VideoDataSample
@@ -205,24 +206,6 @@ class FRTM(BaseVideoSegmentor):
         return [None if o is None else o[0] for o in outs]
 
     # ----------------------------------------------------------- inference
-    @staticmethod
-    def _given_masks(sample: VideoDataSample, t: int,
-                     known: Sequence[int]) -> Dict[int, Tensor]:
-        """Masks (H, W) of the objects first given on clip frame ``t``."""
-        if 'gt_obj_masks' not in sample:
-            return {}
-        gt = sample.gt_obj_masks[t].long()
-        frame_id = sample.metainfo['frame_ids'][t]
-        if 'obj_ids' in sample and 'obj_first_frames' in sample:
-            new = [int(i) for i, first in zip(
-                sample.obj_ids.tolist(), sample.obj_first_frames.tolist())
-                if int(first) == frame_id]
-        elif not known:
-            new = [int(i) for i in gt.unique() if i != 0]
-        else:
-            new = []
-        return {i: gt == i for i in new if i not in known}
-
     def predict(self, inputs: Tensor,
                 data_samples: SampleList) -> SampleList:
         """Segment a chunk frame by frame; ``pred_obj_masks`` (T, H0, W0)
@@ -243,8 +226,10 @@ class FRTM(BaseVideoSegmentor):
             labels = []
             for t in range(clip.shape[0]):
                 feats = self.extract_feats(clip[t:t + 1])
-                new = self._given_masks(sample, t, self.inference.obj_ids)
-                new = {k: v.to(clip.device) for k, v in new.items()}
+                ids, masks = objects_given_on_frame(sample, t,
+                                                    self.inference.obj_ids)
+                new = {} if masks is None else dict(
+                    zip(ids, masks.to(clip.device)))
                 probs, ids = self.inference.step(meta['frame_ids'][t],
                                                  clip[t], feats, new)
                 labels.append(

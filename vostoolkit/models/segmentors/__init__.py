@@ -1,10 +1,11 @@
 from .base import BaseVideoSegmentor
 from .mask_propagation import (MaskPropagationBaseline, MaskPropagationHead,
                                PropagationState)
-from .vos_utils import id_map_at_original_size, label_clip, soft_aggregate
+from .vos_utils import (id_map_at_original_size, label_clip,
+                        objects_given_on_frame, soft_aggregate)
 
 __all__ = [
     'BaseVideoSegmentor', 'MaskPropagationBaseline', 'MaskPropagationHead',
     'PropagationState', 'soft_aggregate', 'id_map_at_original_size',
-    'label_clip'
+    'label_clip', 'objects_given_on_frame'
 ]

@@ -20,7 +20,7 @@ from vostoolkit.registry import BACKBONES, HEADS, MODELS
 from vostoolkit.structures import VideoDataSample
 
 from .base import BaseVideoSegmentor, SampleList
-from .vos_utils import label_clip, soft_aggregate
+from .vos_utils import label_clip, objects_given_on_frame, soft_aggregate
 
 _EPS = 1e-5
 
@@ -227,27 +227,6 @@ class MaskPropagationBaseline(BaseVideoSegmentor):
                 for clip, sample in zip(inputs, data_samples)]
 
     # ----------------------------------------------------------- inference
-    @staticmethod
-    def _given_masks(sample: VideoDataSample, t: int, known: List[int]
-                     ) -> Tuple[List[int], Optional[Tensor]]:
-        """Objects whose first mask is given on clip frame ``t``."""
-        if 'gt_obj_masks' not in sample:
-            return [], None
-        gt = sample.gt_obj_masks[t].long()
-        frame_id = sample.metainfo['frame_ids'][t]
-        if 'obj_ids' in sample and 'obj_first_frames' in sample:
-            new = [int(i) for i, first in zip(sample.obj_ids.tolist(),
-                                              sample.obj_first_frames.tolist())
-                   if first == frame_id and int(i) not in known]
-        elif not known:
-            new = [int(i) for i in gt.unique() if i != 0]
-        else:
-            new = []
-        if not new:
-            return [], None
-        ids = torch.tensor(new, device=gt.device)
-        return new, (gt[None] == ids[:, None, None]).float()  # (K, H, W)
-
     def _step(self, frame: Tensor, sample: VideoDataSample, t: int) -> Tensor:
         """Advance the state by one frame; return (O+1, H, W) probabilities.
         """
@@ -256,8 +235,9 @@ class MaskPropagationBaseline(BaseVideoSegmentor):
         if state.obj_ids:
             probs = self.propagate(frame, state.ref_frames, state.ref_masks,
                                    state.prev_probs).sigmoid()
-        new, masks = self._given_masks(sample, t, state.obj_ids)
+        new, masks = objects_given_on_frame(sample, t, state.obj_ids)
         if new:
+            masks = masks.float()  # (K, H, W)
             if probs is not None:
                 # a given mask overrides every propagated object under it
                 probs = probs * (1 - masks.amax(0, keepdim=True))

@@ -1,5 +1,5 @@
 """Pieces every semi-supervised VOS model needs at inference time."""
-from typing import Callable, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -72,3 +72,39 @@ def label_clip(clip: Tensor, meta: dict, segment: Callable[[int], Tensor],
     labels = [id_map_at_original_size(segment(t), obj_ids(), (h, w), out_hw)
               for t in range(clip.shape[0])]
     return torch.stack(labels).to(torch.uint8)
+
+
+def objects_given_on_frame(sample, t: int, known: Sequence[int]
+                           ) -> Tuple[List[int], Optional[Tensor]]:
+    """Objects whose first mask is given on clip frame ``t``, and the masks.
+
+    With ``obj_ids`` / ``obj_first_frames`` (every reader sets them) an
+    object is new on the frame its mask is first given (YouTube-VOS objects
+    appear late); without them, every id on the first frame seen is new.
+
+    Args:
+        sample (VideoDataSample): With ``gt_obj_masks`` (T, H, W) on the
+            frames where masks are given, and metainfo ``frame_ids``.
+        t (int): Frame index in the clip.
+        known (Sequence[int]): Ids the video state already tracks.
+
+    Returns:
+        tuple: the new ids (list[int]) and their (K, H, W) bool masks, or
+        ``([], None)`` when no object starts on this frame.
+    """
+    if 'gt_obj_masks' not in sample:
+        return [], None
+    gt = sample.gt_obj_masks[t].long()
+    if 'obj_ids' in sample and 'obj_first_frames' in sample:
+        frame_id = sample.metainfo['frame_ids'][t]
+        new = [int(i) for i, first in zip(sample.obj_ids.tolist(),
+                                          sample.obj_first_frames.tolist())
+               if int(first) == frame_id and int(i) not in known]
+    elif not known:
+        new = [int(i) for i in gt.unique().tolist() if i != 0]
+    else:
+        new = []
+    if not new:
+        return [], None
+    ids = torch.tensor(new, device=gt.device)
+    return new, gt[None] == ids[:, None, None]  # (K, H, W)
