@@ -163,6 +163,12 @@ class _VideoLoopMixin:
 
     _warned_no_is_first = False
 
+    def __init__(self, runner, dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 fp16: bool = False) -> None:
+        super().__init__(runner, dataloader, evaluator, fp16)
+        self._check_dataloader()
+
     def _check_dataloader(self) -> None:
         loader = self.dataloader
         batch_size = getattr(loader, 'batch_size', None)
@@ -253,12 +259,6 @@ class VideoValLoop(_VideoLoopMixin, ValLoop):
         fp16 (bool): Run the model under autocast.
     """
 
-    def __init__(self, runner, dataloader: Union[DataLoader, Dict],
-                 evaluator: Union[Evaluator, Dict, List],
-                 fp16: bool = False) -> None:
-        super().__init__(runner, dataloader, evaluator, fp16)
-        self._check_dataloader()
-
     def run(self) -> dict:
         """Validate on every video; return the metrics."""
         return self._run_stage('val', 'val_step')
@@ -275,12 +275,6 @@ class VideoTestLoop(_VideoLoopMixin, TestLoop):
             writer).
         fp16 (bool): Run the model under autocast.
     """
-
-    def __init__(self, runner, dataloader: Union[DataLoader, Dict],
-                 evaluator: Union[Evaluator, Dict, List],
-                 fp16: bool = False) -> None:
-        super().__init__(runner, dataloader, evaluator, fp16)
-        self._check_dataloader()
 
     def run(self) -> dict:
         """Test on every video; return the metrics."""
