@@ -8,7 +8,7 @@
 #
 #   python tools/train.py configs/frtm/frtm_r18_toy-davis.py
 #   python tools/test.py configs/frtm/frtm_r18_toy-davis.py \
-#       work_dirs/frtm_r18_toy-davis/iter_1000.pth [--submit out.zip]
+#       work_dirs/frtm_r18_toy-davis/iter_2400.pth [--submit out.zip]
 _base_ = [
     '../_base_/datasets/toy_davis.py', '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_iter_adam.py'
@@ -37,12 +37,26 @@ model = dict(
     train_num_samples=5,
     train_target_overrides=dict(num_gn_steps=2))
 
+# Training videos: the core generator's toy DAVIS videos with the shared
+# spec's seed and size, 120 of them instead of 24 (its first 24 are the
+# shared ones; its val videos are never read). The network is trained from
+# scratch, and 24 videos are learnt by heart: at 2200-2400 iterations, 24
+# videos give J&F 0.714 and 120 give 0.738 on 30 val videos of this root.
+# Validation and test stay on the shared toy DAVIS val split (data_root).
+# `--cfg-options data_root=DIR` moves validation and test;
+# `train_dataloader.dataset.data_root=DIR` moves training.
+train_root = 'data/toy/davis_frtm'
+train_toy_spec = dict(videos=120, val_videos=30, frames=12, size=(64, 96),
+                      seed=0)
 # One reference (clip frame 0) and two validation frames that follow it.
-train_dataloader = dict(dataset=dict(clip_sampler=dict(
-    type='VOSClipSampler', num_frames=3, max_skip=5, random_reference=True)))
+train_dataloader = dict(dataset=dict(
+    data_root=train_root, toy_spec=train_toy_spec,
+    clip_sampler=dict(type='VOSClipSampler', num_frames=3, max_skip=5,
+                      random_reference=True)))
 submit_evaluator = dict(type='DAVISSubmission')
 
-max_iters = 1000
+# About 22 minutes on 2 CPU cores (0.55 s per iteration).
+max_iters = 2400
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 optim_wrapper = dict(
@@ -50,9 +64,9 @@ optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999),
                    weight_decay=1e-5))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=False, milestones=[750], gamma=0.1)
+    dict(type='MultiStepLR', by_epoch=False, milestones=[1900], gamma=0.1)
 ]
 default_hooks = dict(logger=dict(interval=20),
-                     checkpoint=dict(interval=250))
-# stops earlier (with a checkpoint) if the 2 shared CPU cores are slow
-custom_hooks = [dict(type='TrainTimeBudgetHook', max_minutes=11)]
+                     checkpoint=dict(interval=400))
+# stops earlier (with a checkpoint) if the 2 CPU cores are slower
+custom_hooks = [dict(type='TrainTimeBudgetHook', max_minutes=30)]

@@ -3,7 +3,7 @@
 # with the checkpoint of frtm_r18_toy-davis (same model):
 #
 #   python tools/test.py configs/frtm/frtm_r18_toy-ytvos.py \
-#       work_dirs/frtm_r18_toy-davis/iter_1000.pth --submit ytvos.zip
+#       work_dirs/frtm_r18_toy-davis/iter_2400.pth --submit ytvos.zip
 _base_ = ['./frtm_r18_toy-davis.py']
 
 ytvos_root = 'data/toy/youtube_vos'

@@ -51,6 +51,10 @@ class FRTM(BaseVideoSegmentor):
             used only while training R (e.g. fewer Gauss-Newton steps on
             CPU); inference always uses ``target_model`` as given.
         feature_chunk (int): Images per backbone call when extracting M0.
+        test_seed (int, optional): Seed of M0's augmentation and the target
+            models' initialisation at test time, re-applied for every video
+            (results do not depend on video order or sharding); ``None``:
+            unseeded.
         data_preprocessor (dict, optional): Defaults to
             ``VideoDataPreprocessor``.
         init_cfg (dict, optional): mmengine init config.
@@ -61,7 +65,7 @@ class FRTM(BaseVideoSegmentor):
                  target_level: int = 3, freeze_backbone: bool = True,
                  train_num_samples: Optional[int] = None,
                  train_target_overrides: Optional[dict] = None,
-                 feature_chunk: int = 4,
+                 feature_chunk: int = 4, test_seed: Optional[int] = 0,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor,
@@ -95,7 +99,7 @@ class FRTM(BaseVideoSegmentor):
             self.backbone.requires_grad_(False)
         self.inference = FRTMVideoInference(
             self.target_model, self.augmenter, self.extract_target_feats,
-            self.head, target_level)
+            self.head, target_level, seed=test_seed)
         self._rng = np.random.default_rng(0)
 
     def train(self, mode: bool = True) -> 'FRTM':

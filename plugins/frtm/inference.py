@@ -7,6 +7,7 @@ late (YouTube-VOS) are handled like the first frame's.
 """
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -63,22 +64,34 @@ class FRTMVideoInference:
             (O, 1, H, W) logits`` (the refinement or score head).
         target_level (int): Index of the target model's map among the
             feature maps given to :meth:`step`.
+        seed (int, optional): Seed of M0's augmentation and of the target
+            models' random initialisation, re-applied at every
+            :meth:`reset`, so a video's result does not depend on the videos
+            before it (nor on how they were split between processes).
+            ``None``: unseeded.
     """
 
     def __init__(self, target_model: FRTMTargetModel,
                  augmenter: FRTMFirstFrameAugmenter, extract: ExtractFn,
-                 refine: RefineFn, target_level: int = 3):
+                 refine: RefineFn, target_level: int = 3,
+                 seed: Optional[int] = 0):
         self.target_model = target_model
         self.augmenter = augmenter
         self.extract = extract
         self.refine = refine
         self.target_level = target_level
+        self.seed = seed
         self.reset()
 
     def reset(self) -> None:
         """Forget every object (call at the start of each video)."""
         self.objects: Dict[int, FRTMObjectState] = {}
         self.last_frame: Optional[int] = None
+        self.rng: Optional[np.random.Generator] = None
+        self.generator: Optional[torch.Generator] = None
+        if self.seed is not None:
+            self.rng = np.random.default_rng(self.seed)
+            self.generator = torch.Generator().manual_seed(self.seed)
 
     @property
     def obj_ids(self) -> List[int]:
@@ -95,9 +108,10 @@ class FRTMVideoInference:
             image (Tensor): (3, H, W) frame as fed to the backbone.
             mask (Tensor): (H, W) given mask of the object.
         """
-        images, masks = self.augmenter(image, mask)
+        images, masks = self.augmenter(image, mask, rng=self.rng)
         feats = self.extract(images)  # (S, C, h, w)
-        state = self.target_model.init_state(feats, masks.to(feats.dtype))
+        state = self.target_model.init_state(feats, masks.to(feats.dtype),
+                                             generator=self.generator)
         obj = FRTMObjectState(obj_id, frame_index, state)
         self.objects[obj_id] = obj
         return obj

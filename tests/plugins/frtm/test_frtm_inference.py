@@ -117,3 +117,31 @@ def test_no_object_yet_gives_background():
     agg, ids = inf.step(2, frames[2], [_extract(frames[2][None])],
                         {2: masks2[2]})
     assert ids == [2] and inf.objects[2].start_frame == 2
+
+
+def _run_video(inf):
+    frames, masks1, masks2 = _video()
+    inf.reset()
+    outs = []
+    for t, frame in enumerate(frames):
+        given = {1: masks1[0]} if t == 0 else ({2: masks2[2]} if t == 2
+                                               else None)
+        outs.append(inf.step(t, frame, [_extract(frame[None])], given)[0])
+    return outs
+
+
+def test_seeded_inference_does_not_depend_on_the_videos_before():
+    """With a seed (the default), each video's M0 augmentation and target
+    initialisation restart from it at reset: a video gives the same result
+    whether it is the first or the third one processed."""
+    inf = _inference()
+    first = _run_video(inf)
+    _run_video(inf)
+    third = _run_video(inf)
+    for a, b in zip(first, third):
+        assert torch.equal(a, b)
+    # unseeded: the draws go on from one video to the next
+    inf.seed = None
+    inf.augmenter.rng = __import__('numpy').random.default_rng(1)
+    assert any(not torch.equal(a, b)
+               for a, b in zip(first, _run_video(inf)))
