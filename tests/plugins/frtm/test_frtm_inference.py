@@ -1,4 +1,5 @@
 """Multi-object online inference: soft aggregation and late objects."""
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -142,6 +143,6 @@ def test_seeded_inference_does_not_depend_on_the_videos_before():
         assert torch.equal(a, b)
     # unseeded: the draws go on from one video to the next
     inf.seed = None
-    inf.augmenter.rng = __import__('numpy').random.default_rng(1)
+    inf.augmenter.rng = np.random.default_rng(1)
     assert any(not torch.equal(a, b)
                for a, b in zip(first, _run_video(inf)))
