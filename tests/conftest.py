@@ -19,6 +19,16 @@ import torch
 # several processes; oversubscribed threads made steps 10-20x slower.
 torch.set_num_threads(1)
 
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Every test starts on one intra-op thread (whatever an earlier test
+    set) and the previous setting comes back after it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 TOY_SPEC = dict(videos=3, val_videos=2, frames=6, size=(48, 64), seed=0)
 _FORMATS = {'davis': 'davis', 'ytvos': 'youtube-vos', 'ytvis': 'youtube-vis',
             'ovis': 'ovis'}

@@ -54,7 +54,6 @@ def _steps(wrapper) -> int:
 
 
 def test_two_stage_training_then_test_without_critics(tmp_path):
-    torch.set_num_threads(1)
     stage1 = Runner.from_cfg(_cfg(
         tmp_path / 's1', tiny_model_cfg(critics=()), 2,
         optim_wrapper=dict(constructor='MultiOptimWrapperConstructor',

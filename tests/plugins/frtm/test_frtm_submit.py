@@ -93,11 +93,6 @@ def _png(zf: zipfile.ZipFile, name: str) -> np.ndarray:
     return np.array(Image.open(io.BytesIO(zf.read(name))))
 
 
-@pytest.fixture(autouse=True)
-def _quiet_torch_threads():
-    torch.set_num_threads(1)
-
-
 def test_davis_submission_is_valid(toy_davis_root, tmp_path):
     out = _submit('davis', toy_davis_root, tmp_path)
     assert out['code'] == 0
