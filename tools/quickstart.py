@@ -7,7 +7,10 @@
    ``data_root`` and ``toy_spec``).
 2. Trains the config (default ``configs/novis/novis_r18_toy.py``) for its
    ``max_iters`` or at most ``--minutes`` of wall-clock time
-   (``TrainTimeBudgetHook``; default: the config's own budget).
+   (``TrainTimeBudgetHook``; default: the config's own budget). A
+   ``pretrain_stage`` of the config (the toy NOVIS backbone's frame-level
+   pretraining) runs first when its weights are missing, inside the same
+   budget.
 3. Runs near-online inference on the toy val split once, scoring it with
    the official YouTube-VIS AP (``YouTubeVISMetric``) and writing the
    server's ``results.json`` zip (``<work-dir>/results.zip``), which is then
@@ -169,7 +172,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from vostoolkit.apis import (ToolError, build_runner, load_config,
-                                 prepare_train_cfg)
+                                 prepare_train_cfg, run_pretrain_stage)
     from vostoolkit.evaluation import validate_vis_zip
     from vostoolkit.utils import DataError
     try:
@@ -177,8 +180,10 @@ def main(argv=None) -> int:
         ensure_data(cfg)
         cfg = prepare_train_cfg(cfg, args.config, work_dir=args.work_dir)
         set_budget(cfg, args.minutes)
-        runner = build_runner(cfg)
         start = time.perf_counter()
+        stage_s = run_pretrain_stage(cfg, args.config,
+                                     cfg_options=args.cfg_options)
+        runner = build_runner(cfg)
         runner.train()
         train_s = time.perf_counter() - start
         iters = runner.iter
@@ -206,8 +211,10 @@ def main(argv=None) -> int:
     scores = ', '.join(f'{k.split("/")[-1]} {v:.3f}'
                        for k, v in metrics.items()
                        if k in ('vis/AP', 'vis/AP50', 'vis/AP75', 'vis/AR10'))
+    stage = (f' (pretraining stage {stage_s / 60:.1f} min included)'
+             if stage_s else '')
     print(f'\nquickstart: {osp.basename(args.config)}: {iters} '
-          f'iterations in {train_s / 60:.1f} min; toy val: {scores}')
+          f'iterations in {train_s / 60:.1f} min{stage}; toy val: {scores}')
     print(f'quickstart: results.json zip (validated): {zip_path}')
     print(f'quickstart: overlay of video {video}: {gif}')
     print(f'quickstart: checkpoint and logs in {cfg.work_dir}')

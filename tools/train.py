@@ -7,12 +7,16 @@ Distributed: ``tools/dist_train.sh CONFIG GPUS`` (torchrun, also on CPU with
 gloo) or ``tools/slurm_train.sh``. ``--amp`` is CUDA-only: without a GPU the
 tool stops with one error line (exit status 2) instead of silently training
 in float32.
+
+A config with a ``pretrain_stage`` (the toy NOVIS config) first trains that
+stage if its exported weights are missing, then starts from them (see
+``vostoolkit.apis.run_pretrain_stage``).
 """
 import argparse
 import sys
 
 from vostoolkit.apis import (ToolError, build_runner, load_config,
-                             prepare_train_cfg)
+                             prepare_train_cfg, run_pretrain_stage)
 from vostoolkit.utils import DataError
 
 
@@ -46,6 +50,9 @@ def main(argv=None) -> int:
         cfg = prepare_train_cfg(cfg, args.config, work_dir=args.work_dir,
                                 resume=args.resume, amp=args.amp,
                                 launcher=args.launcher)
+        if not args.resume:  # a resumed run has its weights already
+            run_pretrain_stage(cfg, args.config, cfg_options=args.cfg_options,
+                               launcher=args.launcher)
         runner = build_runner(cfg)
         runner.train()
     except (ToolError, DataError) as err:

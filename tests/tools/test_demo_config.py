@@ -61,8 +61,9 @@ def test_demo_config_submit_writes_a_valid_davis_zip(setup):
 
 def test_quickstart_wiring_on_tiny_data(tmp_path, capsys):
     """``make quickstart`` (NOVIS on toy YouTube-VIS) on 2 tiny videos and
-    3 iterations: data generated, AP printed, a valid results.json zip and
-    an overlay GIF written."""
+    3 iterations of each stage: data generated, the backbone's pretraining
+    stage run, AP printed, a valid results.json zip and an overlay GIF
+    written."""
     import importlib.util
     import zipfile
 
@@ -74,7 +75,9 @@ def test_quickstart_wiring_on_tiny_data(tmp_path, capsys):
     quickstart = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quickstart)
     data = str(tmp_path / 'toy_vis')
+    stage = str(tmp_path / 'stage' / 'backbone.pth')
     options = [f'data_root={data}', 'train_cfg.max_iters=3',
+               f'pretrain_stage.checkpoint={stage}',
                *[f'{key}.dataset.toy_spec.{item}' for key in LOADERS
                  for item in ('videos=2', 'val_videos=1', 'frames=6')]]
     work = tmp_path / 'work'
@@ -83,8 +86,10 @@ def test_quickstart_wiring_on_tiny_data(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert osp.isfile(osp.join(data, 'valid.json'))
+    assert osp.isfile(stage)  # the backbone's pretraining stage ran first
     assert re.search(r'quickstart: novis_r18_toy.py: 3 iterations in '
-                     r'[0-9.]+ min; toy val: AP [0-9.]+', out), out
+                     r'[0-9.]+ min \(pretraining stage [0-9.]+ min '
+                     r'included\); toy val: AP [0-9.]+', out), out
     zip_path = str(work / 'results.zip')
     assert validate_vis_zip(zip_path, osp.join(data, 'valid.json')) == []
     with zipfile.ZipFile(zip_path) as zf:

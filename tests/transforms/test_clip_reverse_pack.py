@@ -133,3 +133,13 @@ def test_pack_errors(make_clip):
     res['gt_labels'] = np.array([1])
     with pytest.raises(DataError, match='2 instance tubes'):
         PackVideoInputs()(res)
+
+
+def test_reverse_then_pack_a_single_frame_clip(make_clip):
+    """Image-level training samples clips of one frame: reversing must not
+    leave a view that torch cannot take."""
+    out = PackVideoInputs()(ClipRandomReverse(prob=1.0)(make_clip(
+        num_frames=1)))
+    gt = out['data_samples'].gt_instances
+    assert gt.frame_valid.shape == (gt.masks.shape[0], 1)
+    assert out['inputs'].shape[0] == 1

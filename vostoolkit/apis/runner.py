@@ -7,7 +7,8 @@ process group on machines without CUDA (see
 """
 import os.path as osp
 import sys
-from typing import Optional
+import time
+from typing import List, Optional, Sequence
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -15,7 +16,8 @@ from mmengine.runner import Runner, find_latest_checkpoint
 
 from vostoolkit.engine import init_cpu_distributed
 
-from .config import ToolError, check_file, default_work_dir, require_keys
+from .config import (ToolError, check_file, default_work_dir, load_config,
+                     require_keys)
 
 AMP_CPU_ERROR = ('--amp needs a CUDA GPU (mixed precision here is CUDA '
                  'float16); this machine has none: run without --amp')
@@ -156,3 +158,92 @@ def build_runner(cfg: Config) -> Runner:
         from mmengine.registry import RUNNERS
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def _stage_options(cfg_options: Optional[Sequence[str]],
+                   stage_cfg: Config) -> List[str]:
+    """The parent's ``--cfg-options`` that also make sense for the stage:
+    not ``model.*`` (another model) nor ``pretrain_stage.*``, and only keys
+    whose top level the stage config has and, for a dotted key, sets (data
+    paths, toy spec, schedule length; not the stage's absent val loader)."""
+    kept = []
+    for item in cfg_options or ():
+        key = item.partition('=')[0].strip()
+        top = key.split('.')[0]
+        if top in ('model', 'pretrain_stage') or top not in stage_cfg or (
+                '.' in key and stage_cfg.get(top) is None):
+            continue
+        kept.append(item)
+    return kept
+
+
+def run_pretrain_stage(cfg: Config, config_path: str, *,
+                       cfg_options: Optional[Sequence[str]] = None,
+                       launcher: str = 'none') -> float:
+    """Train a config's pretraining stage if its weights are missing, and
+    point the model at them.
+
+    A config may declare::
+
+        pretrain_stage = dict(config='novis_r18_toy_pretrain.py',
+                              checkpoint='work_dirs/x/backbone.pth',
+                              module='backbone')
+
+    ``config`` (relative to the config's folder) is trained with its
+    ``module`` exported to ``checkpoint`` (an :class:`ExportModuleHook` is
+    added), unless ``checkpoint`` exists already; then ``model.<module>``
+    is initialised from it (``init_cfg`` type ``Pretrained``). The stage
+    gets the parent's ``cfg_options`` that apply to it (see
+    :func:`_stage_options`). Its wall-clock time is taken off the parent's
+    ``TrainTimeBudgetHook``, so a budget covers both stages.
+    ``--cfg-options pretrain_stage=None`` trains from scratch.
+
+    Returns:
+        float: Seconds spent in the stage (0 when skipped).
+    """
+    stage = cfg.get('pretrain_stage')
+    if not stage:
+        return 0.0
+    missing = [k for k in ('config', 'checkpoint') if not stage.get(k)]
+    if missing:
+        raise ToolError(f'{config_path}: pretrain_stage needs {missing}')
+    ckpt, module = stage['checkpoint'], stage.get('module', 'backbone')
+    if module not in cfg.model:
+        raise ToolError(f'{config_path}: pretrain_stage.module {module!r} '
+                        'is not a key of the model config')
+    seconds = 0.0
+    if not osp.isfile(ckpt):
+        stage_path = stage['config']
+        if not osp.isabs(stage_path):
+            stage_path = osp.join(osp.dirname(config_path), stage_path)
+        if launcher != 'none':
+            raise ToolError(f'{ckpt}: pretrained weights missing; train them '
+                            f'first: python tools/train.py {stage_path} '
+                            f'--work-dir {osp.dirname(ckpt) or "."}')
+        stage_cfg = load_config(stage_path)  # its keys, for the options
+        stage_cfg = load_config(stage_path,
+                                _stage_options(cfg_options, stage_cfg))
+        stage_cfg = prepare_train_cfg(stage_cfg, stage_path,
+                                      work_dir=osp.dirname(ckpt) or '.')
+        hooks = [h for h in stage_cfg.get('custom_hooks') or []
+                 if h.get('type') != 'ExportModuleHook']
+        hooks.append(dict(type='ExportModuleHook', module=module,
+                          filename=osp.abspath(ckpt)))
+        stage_cfg.custom_hooks = hooks
+        print(f'pretraining stage: {stage_path} -> {ckpt}', flush=True)
+        start = time.monotonic()
+        build_runner(stage_cfg).train()
+        seconds = time.monotonic() - start
+        if not osp.isfile(ckpt):
+            raise ToolError(f'{stage_path}: the pretraining stage ended '
+                            f'without writing {ckpt}')
+        _shorten_budget(cfg, seconds)
+    cfg.model[module]['init_cfg'] = dict(type='Pretrained', checkpoint=ckpt)
+    return seconds
+
+
+def _shorten_budget(cfg: Config, seconds: float) -> None:
+    for hook in cfg.get('custom_hooks') or []:
+        if hook.get('type') == 'TrainTimeBudgetHook':
+            left = float(hook['max_minutes']) - seconds / 60.
+            hook['max_minutes'] = max(left, 0.05)

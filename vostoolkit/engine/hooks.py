@@ -11,6 +11,9 @@ from mmengine.logging import print_log
 
 from vostoolkit.registry import HOOKS
 
+from .checkpoint import save_checkpoint_atomic
+from .optimizers import resolve_submodule
+
 
 @HOOKS.register_module()
 class TrainTimeBudgetHook(Hook):
@@ -75,3 +78,39 @@ class TrainTimeBudgetHook(Hook):
             with open(tmp, 'w') as f:
                 f.write(path)
             os.replace(tmp, osp.join(runner.work_dir, 'last_checkpoint'))
+
+
+@HOOKS.register_module()
+class ExportModuleHook(Hook):
+    """After training, save one submodule's weights as a plain state dict.
+
+    The keys are the submodule's own parameter names (for our ResNet,
+    torchvision's), so another config loads the file exactly like a
+    downloaded backbone: ``init_cfg=dict(type='Pretrained', checkpoint=F)``.
+    The file is written atomically, on the main process only.
+
+    Args:
+        module (str): Dotted path of the submodule (``'backbone'``).
+        filename (str): Output file; relative paths are under the work dir.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, module: str = 'backbone',
+                 filename: str = 'backbone.pth') -> None:
+        self.module = module
+        self.filename = filename
+
+    def after_train(self, runner) -> None:
+        sub = resolve_submodule(runner.model, self.module)
+        if sub is None:
+            raise ValueError(f'ExportModuleHook: the model has no submodule '
+                             f'{self.module!r}')
+        if not is_main_process():
+            return
+        path = self.filename if osp.isabs(self.filename) else osp.join(
+            runner.work_dir, self.filename)
+        state = {k: v.detach().cpu() for k, v in sub.state_dict().items()}
+        save_checkpoint_atomic(state, path)
+        print_log(f'ExportModuleHook: {self.module} weights saved to {path}',
+                  logger='current')

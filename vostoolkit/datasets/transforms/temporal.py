@@ -64,8 +64,9 @@ class ClipRandomReverse(BaseTransform):
             results[key] = list(value)[::-1]
         if 'gt_instance_valid' in results:
             valid = np.asarray(results['gt_instance_valid'])
-            results['gt_instance_valid'] = np.ascontiguousarray(
-                valid[:, ::-1])  # (N, T), frame axis reversed
+            # (N, T), frame axis reversed; a copy, since for T = 1 numpy
+            # calls the reversed view contiguous and torch refuses it
+            results['gt_instance_valid'] = valid[:, ::-1].copy()
         return results
 
     def __repr__(self) -> str:
