@@ -18,7 +18,7 @@ _base_ = ['./r50_ytvis19.py']
 
 # Like the paper's models, which start from image-pretrained weights, the
 # R18 starts from a frame-level pretraining on the toy training videos
-# (novis_r18_toy_pretrain.py, about 2 minutes). tools/train.py and
+# (novis_r18_toy_pretrain.py, about 1 minute). tools/train.py and
 # tools/quickstart.py run that stage first when its file is missing, inside
 # the same time budget; `--cfg-options pretrain_stage=None` trains NOVIS
 # from scratch instead (measured: AP 0.21 after 15 minutes; README).
@@ -97,8 +97,8 @@ val_evaluator = dict(type='YouTubeVISMetric',
 submit_evaluator = dict(ann_file=f'{data_root}/valid.json', topk=top_k)
 val_cfg = dict(type='VideoValLoop')
 
-# About 12.5 minutes on 2 CPU cores (0.22 s per iteration with two
-# threads), after the 2-minute pretraining stage; the budget hook stops the
+# About 13.6 minutes on 2 CPU cores (0.22-0.25 s per iteration with two
+# threads), after the 1-minute pretraining stage; the budget hook stops the
 # two stages together at 15 minutes whatever the machine.
 max_iters = 3300
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)

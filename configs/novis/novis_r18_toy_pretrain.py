@@ -37,8 +37,10 @@ test_dataloader = None
 test_evaluator = None
 test_cfg = None
 
-# About 2 minutes on 2 CPU cores.
-max_iters = 4000
+# About 1 minute on 2 CPU cores. Longer gives better classes but worse masks
+# (4000 iterations: AP 0.414-0.418 after the 15 minutes, 1500: 0.475; the
+# plugin README has the measurements).
+max_iters = 1500
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 optim_wrapper = dict(
     _delete_=True, type='OptimWrapper',
@@ -47,7 +49,7 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
          end=100),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[3400], gamma=0.1),
+         milestones=[1300], gamma=0.1),
 ]
 custom_hooks = [dict(type='ExportModuleHook', module='backbone',
                      filename='backbone.pth')]
