@@ -17,13 +17,13 @@ _base_ = ['./novis_r18_toy.py']
 pretrain_stage = None  # this is the stage
 model = dict(
     _delete_=True, type='FrameSemanticPretrainer',
-    data_preprocessor=dict(
-        type='VideoDataPreprocessor', mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32),
-    backbone=dict(type='ResNet', depth=18, base_channels=16, frozen_bn=False),
+    # the toy NOVIS model's own preprocessing and backbone, so the exported
+    # weights always fit it
+    data_preprocessor={{_base_.model.data_preprocessor}},
+    backbone={{_base_.model.backbone}},
     # strides 8, 16 and 32 (the levels NOVIS's decoder attends to)
     head=dict(type='SemanticFPNHead', in_channels=(32, 64, 128),
-              num_classes=3, channels=64,
+              num_classes={{_base_.num_classes}}, channels=64,
               background_weight=0.2),
     in_levels=(1, 2, 3))
 

@@ -14,7 +14,7 @@ __all__ = [
     'install_checkpoint_io', 'load_from_local_trusted',
     'save_checkpoint_atomic', 'VOSDistributedDataParallel',
     'VOSSeparateDistributedDataParallel', 'init_cpu_distributed',
-    'ExportModuleHook', 'TrainTimeBudgetHook', 'VideoShardSampler', 'VideoTestLoop',
-    'VideoValLoop', 'evaluate_gathered', 'MultiOptimWrapperConstructor',
-    'resolve_submodule'
+    'ExportModuleHook', 'TrainTimeBudgetHook', 'VideoShardSampler',
+    'VideoTestLoop', 'VideoValLoop', 'evaluate_gathered',
+    'MultiOptimWrapperConstructor', 'resolve_submodule'
 ]

@@ -92,4 +92,3 @@ class SemanticFPNHead(BaseHead):
         logits = F.interpolate(self(feats), size=tuple(size),
                                mode='bilinear', align_corners=False)
         return logits.argmax(1)
-

@@ -69,12 +69,16 @@ class FrameSemanticPretrainer(BaseVideoSegmentor):
         labels[:, :, img_w:] = -1
         return labels
 
+    def _head_inputs(self, inputs: Tensor) -> List[Tensor]:
+        """The chosen backbone levels of every frame, (N*T, C_i, H_i, W_i)."""
+        frames = inputs.flatten(0, 1)  # (N, T, 3, H, W) -> (N*T, 3, H, W)
+        feats = self.backbone(frames)
+        return [feats[i] for i in self.in_levels]
+
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[SampleList] = None) -> Tensor:
         """(N*T, K + 1, h, w) logits of every frame."""
-        frames = inputs.flatten(0, 1)  # (N, T, 3, H, W) -> (N*T, 3, H, W)
-        feats = self.backbone(frames)
-        return self.head([feats[i] for i in self.in_levels])
+        return self.head(self._head_inputs(inputs))
 
     def loss(self, inputs: Tensor,
              data_samples: SampleList) -> Dict[str, Tensor]:
@@ -89,9 +93,7 @@ class FrameSemanticPretrainer(BaseVideoSegmentor):
         """Set ``pred_sem_seg`` (T, h, w) long on each sample: the class map
         (0 background, category + 1) cropped to ``img_shape``."""
         n, t = inputs.shape[:2]
-        feats = self.backbone(inputs.flatten(0, 1))
-        maps = self.head.predict([feats[i] for i in self.in_levels],
-                                 inputs.shape[-2:])
+        maps = self.head.predict(self._head_inputs(inputs), inputs.shape[-2:])
         maps = maps.view(n, t, *maps.shape[-2:])  # (N*T, H, W) -> (N, T, ..)
         results: List[VideoDataSample] = []
         for clip_map, sample in zip(maps, data_samples):
