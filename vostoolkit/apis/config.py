@@ -109,6 +109,21 @@ def load_config(path: str, cfg_options: Optional[Sequence[str]] = None
         first = str(err).strip().splitlines()[0] if str(err).strip() else ''
         raise ToolError(f'{path}: cannot load config: '
                         f'{type(err).__name__}: {first}') from err
+    merge_cfg_options(cfg, cfg_options, path)
+    cfg.setdefault('default_scope', 'vostoolkit')
+    _import_custom(cfg, path)
+    return cfg
+
+
+def merge_cfg_options(cfg: Config, cfg_options: Optional[Sequence[str]],
+                      path: str) -> None:
+    """Merge ``key=value`` overrides into a loaded config, in place; a new
+    ``data_root`` re-roots every path under the old one (``reroot_paths``).
+
+    Raises:
+        ToolError: On overrides that do not parse or merge (naming
+            ``path``, the config file).
+    """
     options = parse_cfg_options(cfg_options)
     old_root = cfg.get('data_root')
     if options:
@@ -120,9 +135,6 @@ def load_config(path: str, cfg_options: Optional[Sequence[str]] = None
     new_root = options.get('data_root')
     if isinstance(old_root, str) and isinstance(new_root, str):
         reroot_paths(cfg, old_root, new_root, exclude=options)
-    cfg.setdefault('default_scope', 'vostoolkit')
-    _import_custom(cfg, path)
-    return cfg
 
 
 def default_work_dir(config_path: str) -> str:

@@ -17,7 +17,7 @@ from mmengine.runner import Runner, find_latest_checkpoint
 from vostoolkit.engine import init_cpu_distributed
 
 from .config import (ToolError, check_file, default_work_dir, load_config,
-                     require_keys)
+                     merge_cfg_options, require_keys)
 
 AMP_CPU_ERROR = ('--amp needs a CUDA GPU (mixed precision here is CUDA '
                  'float16); this machine has none: run without --amp')
@@ -220,9 +220,9 @@ def run_pretrain_stage(cfg: Config, config_path: str, *,
             raise ToolError(f'{ckpt}: pretrained weights missing; train them '
                             f'first: python tools/train.py {stage_path} '
                             f'--work-dir {osp.dirname(ckpt) or "."}')
-        stage_cfg = load_config(stage_path)  # its keys, for the options
-        stage_cfg = load_config(stage_path,
-                                _stage_options(cfg_options, stage_cfg))
+        stage_cfg = load_config(stage_path)
+        merge_cfg_options(stage_cfg, _stage_options(cfg_options, stage_cfg),
+                          stage_path)
         stage_cfg = prepare_train_cfg(stage_cfg, stage_path,
                                       work_dir=osp.dirname(ckpt) or '.')
         hooks = [h for h in stage_cfg.get('custom_hooks') or []
