@@ -17,6 +17,7 @@ on CPU while leaving the GPU path exactly as mmengine has it:
   ``train_step`` over several optimizers (generator + critics) selects the
   second, which wraps each trainable submodule separately.
 """
+import atexit
 import os
 import subprocess
 from datetime import timedelta
@@ -98,7 +99,16 @@ def init_cpu_distributed(launcher: str, port: int = 29500,
         backend='gloo', init_method='env://',
         rank=int(os.environ['RANK']),
         world_size=int(os.environ['WORLD_SIZE']), **kwargs)
+    # Tear the group down before the interpreter does: left to process exit,
+    # gloo's threads are destroyed while still joinable and a rank can abort
+    # ("terminate called without an active exception") after a good run.
+    atexit.register(_destroy_group)
     return True
+
+
+def _destroy_group() -> None:
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
 
 
 def _drop_cuda_args(kwargs: dict) -> dict:
