@@ -45,9 +45,13 @@ model = dict(
     pixel_decoder=dict(in_channels=(16, 32, 64, 128), feat_channels=width,
                        out_channels=width, num_encoder_layers=2, num_heads=4,
                        ffn_channels=2 * width, num_groups=8),
+    # 3 decoder layers (one pass over the three levels) instead of
+    # Mask2Former's 9: a layer costs training time that, spent on more
+    # iterations, buys more AP within the 15 minutes (6 layers, 3300
+    # iterations: AP 0.475; 3 layers, 4200: 0.507; plugin README).
     decoder=dict(num_classes=num_classes, in_channels=width,
                  mask_channels=width, embed_dims=width, num_queries=10,
-                 num_heads=4, num_layers=6, ffn_channels=4 * width,
+                 num_heads=4, num_layers=3, ffn_channels=4 * width,
                  num_points=num_points, matcher=dict(num_points=num_points),
                  # 10 queries for 1-4 objects: unmatched queries are 3 in 4,
                  # not 93 in 100 as on COCO, so the no-object class is
@@ -97,20 +101,22 @@ val_evaluator = dict(type='YouTubeVISMetric',
 submit_evaluator = dict(ann_file=f'{data_root}/valid.json', topk=top_k)
 val_cfg = dict(type='VideoValLoop')
 
-# About 13.6 minutes on 2 CPU cores (0.22-0.25 s per iteration with two
+# About 13.5 minutes on 2 CPU cores (about 0.2 s per iteration with two
 # threads), after the 1-minute pretraining stage; the budget hook stops the
 # two stages together at 15 minutes whatever the machine.
-max_iters = 3300
+max_iters = 4000
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 optim_wrapper = dict(
-    optimizer=dict(lr=1e-3),
+    # fused AdamW: the same update in one kernel per step (iterations about
+    # 8 % faster here)
+    optimizer=dict(lr=1e-3, fused=True),
     paramwise_cfg=dict(custom_keys={
         'backbone': dict(lr_mult=1.0, decay_mult=1.0)}))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
          end=100),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[2400, 3000], gamma=0.1),
+         milestones=[3050, 3820], gamma=0.1),
 ]
 custom_hooks = [dict(type='TrainTimeBudgetHook', max_minutes=15)]
 default_hooks = dict(logger=dict(interval=50),

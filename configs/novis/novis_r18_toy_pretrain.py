@@ -38,8 +38,8 @@ test_evaluator = None
 test_cfg = None
 
 # About 1 minute on 2 CPU cores. Longer gives better classes but worse masks
-# (4000 iterations: AP 0.414-0.418 after the 15 minutes, 1500: 0.475; the
-# plugin README has the measurements).
+# (measured with the earlier 6-decoder-layer NOVIS: 4000 iterations, AP
+# 0.414-0.418 after the 15 minutes; 1500: 0.475; plugin README).
 max_iters = 1500
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 optim_wrapper = dict(
