@@ -47,8 +47,9 @@ model = dict(
                        ffn_channels=2 * width, num_groups=8),
     # 3 decoder layers (one pass over the three levels) instead of
     # Mask2Former's 9: a layer costs training time that, spent on more
-    # iterations, buys more AP within the 15 minutes (6 layers, 3300
-    # iterations: AP 0.475; 3 layers, 4200: 0.507; plugin README).
+    # iterations, buys more AP within the 15 minutes (seed 0: 6 layers, 3300
+    # iterations, AP 0.475; 3 layers, 4200: 0.507. Other seeds score lower,
+    # one far lower: plugin README).
     decoder=dict(num_classes=num_classes, in_channels=width,
                  mask_channels=width, embed_dims=width, num_queries=10,
                  num_heads=4, num_layers=3, ffn_channels=4 * width,
