@@ -1,12 +1,13 @@
 """The NOVIS model: per-frame backbone and pixel decoder, a video instance
 decoder over clips, and near-online tracking between clips."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from vostoolkit.models.segmentors import BaseVideoSegmentor
+from vostoolkit.models.segmentors import (BaseVideoSegmentor,
+                                          FrameSemanticPretrainer)
 from vostoolkit.models.trackers import CosineClipTracker, IoUClassClipTracker
 from vostoolkit.registry import BACKBONES, HEADS, MODELS, NECKS, TRACKERS
 from vostoolkit.structures import VideoDataSample
@@ -50,6 +51,14 @@ class NOVIS(BaseVideoSegmentor):
         overlap_embeddings (bool): Match clips with overlap embeddings
             (else with the whole-clip output embeddings).
         top_k (int): Predictions kept per video.
+        auxiliary_head (dict, optional): ``HEADS`` config of a per-pixel
+            semantic head (``SemanticFPNHead``) trained on the backbone
+            levels ``auxiliary_levels`` of every training frame, each pixel
+            labelled with its instance's category or background (as in
+            mmseg's auxiliary heads: a training loss only, unused at
+            inference). Default none (the paper's model).
+        auxiliary_levels (Sequence[int]): Backbone outputs given to the
+            auxiliary head, finest first.
         data_preprocessor (dict, optional): Defaults to
             ``VideoDataPreprocessor``.
         init_cfg (dict, optional): mmengine initialisation config.
@@ -58,7 +67,9 @@ class NOVIS(BaseVideoSegmentor):
     def __init__(self, backbone: dict, pixel_decoder: dict, decoder: dict, *,
                  tracker: Optional[dict] = None, clip_len: int = 4,
                  stride: int = 2, overlap_embeddings: bool = True,
-                 top_k: int = 10, data_preprocessor: Optional[dict] = None,
+                 top_k: int = 10, auxiliary_head: Optional[dict] = None,
+                 auxiliary_levels: Sequence[int] = (1, 2, 3),
+                 data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
@@ -75,6 +86,9 @@ class NOVIS(BaseVideoSegmentor):
         self.clip_len, self.stride = clip_len, stride
         self.use_overlap_embeddings = overlap_embeddings
         self.top_k = top_k
+        self.auxiliary_head = (HEADS.build(auxiliary_head)
+                               if auxiliary_head is not None else None)
+        self.auxiliary_levels = tuple(auxiliary_levels)
         self.state = NOVISVideoState(clip_len, stride, self.tracker)
 
     def video_states(self) -> List[NOVISVideoState]:
@@ -95,10 +109,17 @@ class NOVIS(BaseVideoSegmentor):
         mask_features, levels = self.pixel_decoder(self.backbone(frames))
         return levels, mask_features
 
-    def _clip_feats(self, inputs: Tensor) -> Tuple[List[Tensor], Tensor]:
+    def _clip_feats(self, inputs: Tensor, backbone_feats: Optional[list] = None
+                    ) -> Tuple[List[Tensor], Tensor]:
+        """Levels (N, T, C, h, w) and mask features of a batch of clips;
+        the backbone outputs (N*T, ...) are appended to ``backbone_feats``
+        when it is given."""
         b, t = inputs.shape[:2]
         # (N, T, 3, H, W) -> (N*T, 3, H, W)
-        levels, mask_feats = self.extract_feats(inputs.flatten(0, 1))
+        feats = self.backbone(inputs.flatten(0, 1))
+        if backbone_feats is not None:
+            backbone_feats.extend(feats)
+        mask_feats, levels = self.pixel_decoder(feats)
         # (N*T, C, h, w) -> (N, T, C, h, w)
         levels = [x.view(b, t, *x.shape[1:]) for x in levels]
         return levels, mask_feats.view(b, t, *mask_feats.shape[1:])
@@ -131,14 +152,24 @@ class NOVIS(BaseVideoSegmentor):
     def loss(self, inputs: Tensor, data_samples: SampleList
              ) -> Dict[str, Tensor]:
         """Set losses of a batch of clips (see :meth:`Mask2FormerVideoHead.
-        loss`)."""
-        outputs = self._forward(inputs)
+        loss`), plus ``aux.loss_sem`` with an auxiliary head."""
+        feats: List[Tensor] = []
+        outputs = self.decoder(*self._clip_feats(inputs, feats))
         t, hw = inputs.shape[1], tuple(inputs.shape[-2:])
         targets = [self._targets(s, t, hw) for s in data_samples]
         for target in targets:
             target['labels'] = target['labels'].to(inputs.device)
             target['masks'] = target['masks'].to(inputs.device)
-        return self.decoder.loss(outputs, targets)
+        losses = self.decoder.loss(outputs, targets)
+        if self.auxiliary_head is not None:
+            labels = torch.cat([
+                FrameSemanticPretrainer.frame_labels(s, t, hw)
+                for s in data_samples]).to(inputs.device)  # (N*T, H, W)
+            logits = self.auxiliary_head(
+                [feats[i] for i in self.auxiliary_levels])
+            aux = self.auxiliary_head.loss(logits, labels)
+            losses.update({f'aux.{k}': v for k, v in aux.items()})
+        return losses
 
     # ----------------------------------------------------------- inference
     @torch.no_grad()

@@ -61,6 +61,26 @@ def test_head_loss_weights_background_and_ignores_padding():
     assert out.shape == (2, 3, 5, 6)
 
 
+def test_head_loss_at_the_logits_scale_reads_cell_centres():
+    from vostoolkit.models.heads.semantic_fpn_head import sample_cell_centres
+    labels = torch.arange(8 * 12).view(1, 8, 12)
+    # 2 x 3 cells of 4 x 4 pixels: centres at rows 2, 6 and columns 2, 6, 10
+    assert sample_cell_centres(labels, (2, 3)).tolist() == [
+        [[26, 30, 34], [74, 78, 82]]]
+    head = HEADS.build(dict(type='SemanticFPNHead', in_channels=(4,),
+                            num_classes=2, channels=8, num_groups=2,
+                            background_weight=0.5, upsample_logits=False))
+    logits = torch.randn(1, 3, 2, 2)
+    labels = torch.full((1, 8, 8), 7)  # 7 never read: only the centres are
+    labels[0, 2, 2], labels[0, 2, 6], labels[0, 6, 2], labels[0, 6, 6] = (
+        0, 1, 2, -1)
+    got = head.loss(logits, labels)
+    flat = logits.flatten(2)[0].T  # (4, 3): cells x classes
+    ce = -flat.log_softmax(1)[torch.arange(3), torch.tensor([0, 1, 2])]
+    want = (0.5 * ce[0] + ce[1] + ce[2]) / 2.5
+    assert torch.allclose(got['loss_sem'], want, atol=1e-6)
+
+
 def test_pretrainer_learns_a_tiny_clip_and_predicts():
     torch.manual_seed(0)
     model = _model()

@@ -60,6 +60,40 @@ def test_loss_and_backward():
     assert model.backbone.conv1.weight.grad is not None
 
 
+def test_auxiliary_semantic_head_trains_the_backbone_only():
+    torch.manual_seed(0)
+    aux = dict(type='SemanticFPNHead', in_channels=(16, 32, 64),
+               num_classes=2, channels=16, num_groups=4,
+               upsample_logits=False)
+    model = _model(auxiliary_head=aux)
+    data = model.data_preprocessor(dict(
+        inputs=[torch.randint(0, 255, (2, 3, 64, 64), dtype=torch.uint8)
+                for _ in range(2)],
+        data_samples=[_train_sample(), _train_sample()]), True)
+    losses = model(**data, mode='loss')
+    assert {'aux.loss_sem', 'aux.acc_fg', 'loss_cls'} <= set(losses)
+    # the head sees every frame's backbone levels 1-3 (strides 8-32) and
+    # the category map of its instances
+    logits = model.auxiliary_head(
+        [f for f in model.backbone(data['inputs'].flatten(0, 1))[1:]])
+    from vostoolkit.models.segmentors import FrameSemanticPretrainer
+    labels = torch.cat([FrameSemanticPretrainer.frame_labels(s, 2, (64, 64))
+                        for s in data['data_samples']])
+    want = model.auxiliary_head.loss(logits, labels)['loss_sem']
+    assert torch.allclose(losses['aux.loss_sem'], want, atol=1e-5)
+    model.zero_grad()
+    losses['aux.loss_sem'].backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.decoder.parameters())
+    # inference does not use it: same predictions with or without it
+    plain = _model()
+    plain.load_state_dict(model.state_dict(), strict=False)
+    model.eval(), plain.eval()
+    video = _video(6)
+    a, b = _stream(model, video, 6), _stream(plain, video, 6)
+    assert torch.equal(a.scores, b.scores)
+
+
 def _video(length, h=48, w=64, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.randint(0, 255, (length, 3, h, w), generator=g,
