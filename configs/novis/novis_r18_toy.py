@@ -49,8 +49,8 @@ model = dict(
     # 3 decoder layers (one pass over the three levels) instead of
     # Mask2Former's 9: a layer costs training time that, spent on more
     # iterations, buys more AP within the 15 minutes (seed 0: 6 layers, 3300
-    # iterations, AP 0.475; 3 layers, 4200: 0.507. Other seeds score lower,
-    # one far lower: plugin README).
+    # iterations, AP 0.475; 3 layers, 4200: 0.507; session 5, before the
+    # auxiliary loss below).
     decoder=dict(num_classes=num_classes, in_channels=width,
                  mask_channels=width, embed_dims=width, num_queries=10,
                  num_heads=4, num_layers=3, ffn_channels=4 * width,
@@ -69,8 +69,8 @@ model = dict(
     # NOVIS trains (loss at the logits' scale: the full-size loss cost 13 %
     # more time per iteration). Without it the classes were sometimes never
     # learnt (seed 2: AP 0.164, seeds 0 / 1: 0.508 / 0.453); with it seeds
-    # 0 / 2 give 0.456 / 0.494. At weight 0.5: 0.505 / 0.232 (plugin README,
-    # session 6).
+    # 0 / 1 / 2 give 0.456 / 0.423 / 0.494. At weight 0.5, seeds 0 / 2:
+    # 0.505 / 0.232 (plugin README, session 6).
     auxiliary_head=dict(type='SemanticFPNHead', in_channels=(32, 64, 128),
                         num_classes=num_classes, channels=64,
                         background_weight=0.2, loss_weight=2.0,
