@@ -96,17 +96,24 @@ class NOVIS(BaseVideoSegmentor):
         return [self.state]
 
     # ------------------------------------------------------------ features
-    def extract_feats(self, frames: Tensor) -> Tuple[List[Tensor], Tensor]:
+    def extract_feats(self, frames: Tensor,
+                      backbone_feats: Optional[list] = None
+                      ) -> Tuple[List[Tensor], Tensor]:
         """Backbone and pixel decoder, frame by frame.
 
         Args:
             frames (Tensor): (F, 3, H, W).
+            backbone_feats (list, optional): the backbone outputs (F, ...)
+                are appended to it when it is given.
 
         Returns:
             tuple: levels, a list of (F, C, h_l, w_l) coarse to fine, and
             mask features (F, C_m, H / 4, W / 4).
         """
-        mask_features, levels = self.pixel_decoder(self.backbone(frames))
+        feats = self.backbone(frames)
+        if backbone_feats is not None:
+            backbone_feats.extend(feats)
+        mask_features, levels = self.pixel_decoder(feats)
         return levels, mask_features
 
     def _clip_feats(self, inputs: Tensor, backbone_feats: Optional[list] = None
@@ -116,10 +123,8 @@ class NOVIS(BaseVideoSegmentor):
         when it is given."""
         b, t = inputs.shape[:2]
         # (N, T, 3, H, W) -> (N*T, 3, H, W)
-        feats = self.backbone(inputs.flatten(0, 1))
-        if backbone_feats is not None:
-            backbone_feats.extend(feats)
-        mask_feats, levels = self.pixel_decoder(feats)
+        levels, mask_feats = self.extract_feats(inputs.flatten(0, 1),
+                                                backbone_feats)
         # (N*T, C, h, w) -> (N, T, C, h, w)
         levels = [x.view(b, t, *x.shape[1:]) for x in levels]
         return levels, mask_feats.view(b, t, *mask_feats.shape[1:])
@@ -162,9 +167,8 @@ class NOVIS(BaseVideoSegmentor):
             target['masks'] = target['masks'].to(inputs.device)
         losses = self.decoder.loss(outputs, targets)
         if self.auxiliary_head is not None:
-            labels = torch.cat([
-                FrameSemanticPretrainer.frame_labels(s, t, hw)
-                for s in data_samples]).to(inputs.device)  # (N*T, H, W)
+            labels = FrameSemanticPretrainer.batch_labels(
+                data_samples, t, hw, inputs.device)  # (N*T, H, W)
             logits = self.auxiliary_head(
                 [feats[i] for i in self.auxiliary_levels])
             aux = self.auxiliary_head.loss(logits, labels)

@@ -69,6 +69,14 @@ class FrameSemanticPretrainer(BaseVideoSegmentor):
         labels[:, :, img_w:] = -1
         return labels
 
+    @classmethod
+    def batch_labels(cls, data_samples: SampleList, t: int,
+                     hw: Tuple[int, int], device=None) -> Tensor:
+        """(N*T, H, W) class maps of a batch of clips (see
+        :meth:`frame_labels`), on ``device``."""
+        return torch.cat([cls.frame_labels(s, t, hw)
+                          for s in data_samples]).to(device)
+
     def _head_inputs(self, inputs: Tensor) -> List[Tensor]:
         """The chosen backbone levels of every frame, (N*T, C_i, H_i, W_i)."""
         frames = inputs.flatten(0, 1)  # (N, T, 3, H, W) -> (N*T, 3, H, W)
@@ -84,8 +92,7 @@ class FrameSemanticPretrainer(BaseVideoSegmentor):
              data_samples: SampleList) -> Dict[str, Tensor]:
         """Per-pixel cross-entropy over all frames of the batch."""
         t, hw = inputs.shape[1], tuple(inputs.shape[-2:])
-        labels = torch.cat([self.frame_labels(s, t, hw)
-                            for s in data_samples]).to(inputs.device)
+        labels = self.batch_labels(data_samples, t, hw, inputs.device)
         return self.head.loss(self._forward(inputs), labels)
 
     def predict(self, inputs: Tensor,
