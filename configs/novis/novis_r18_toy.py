@@ -4,10 +4,10 @@
 # +-5 frames, volumetric dice, overlap-embedding tracking, T=4 / S=2
 # inference); the network is narrower, its backbone's only pretraining is
 # the toy frames' (pretrain_stage below; no outside weights), and that
-# pretraining's per-pixel task goes on as an auxiliary loss. The 64 x 96
-# toy frames are up-sampled x2 (train and test) so that the stride-4 mask
-# features are 32 x 48: at 16 x 24 the toy objects (about 15 px wide) are
-# only 4 cells across.
+# pretraining's per-pixel task goes on as an auxiliary loss for the first
+# 3000 iterations. The 64 x 96 toy frames are up-sampled x2 (train and
+# test) so that the stride-4 mask features are 32 x 48: at 16 x 24 the toy
+# objects (about 15 px wide) are only 4 cells across.
 #
 #   python tools/train.py configs/novis/novis_r18_toy.py   # both stages
 #   python tools/test.py configs/novis/novis_r18_toy.py \
@@ -66,11 +66,13 @@ model = dict(
                  loss_cls=dict(no_object_weight=1.0, loss_weight=5.0)),
     # A training-only auxiliary loss (mmseg's auxiliary_head): the stage's
     # per-pixel category task goes on on the backbone's strides 8-32 while
-    # NOVIS trains (loss at the logits' scale: the full-size loss cost 13 %
-    # more time per iteration). Without it the classes were sometimes never
-    # learnt (seed 2: AP 0.164, seeds 0 / 1: 0.508 / 0.453); with it seeds
-    # 0 / 1 / 2 give 0.456 / 0.423 / 0.494. At weight 0.5, seeds 0 / 2:
-    # 0.505 / 0.232 (plugin README, session 6).
+    # NOVIS learns the classes, then fades out (AttributeScheduleHook
+    # below: weight 2 up to iteration 1500, 0 from 3000). Without it the
+    # classes were sometimes never learnt (seed 2: AP 0.164; seeds 0 / 1:
+    # 0.508 / 0.453); kept at weight 2 to the end it taught them with every
+    # seed but cost mask quality (0.456 / 0.423 / 0.494); faded out, seeds 0
+    # / 2 give 0.536 / 0.535 (plugin README, sessions 6 and 7). Loss at the
+    # logits' scale: the full-size loss cost 13 % more time per iteration.
     auxiliary_head=dict(type='SemanticFPNHead', in_channels=(32, 64, 128),
                         num_classes=num_classes, channels=64,
                         background_weight=0.2, loss_weight=2.0,
@@ -132,6 +134,13 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
          milestones=[3050, 3820], gamma=0.1),
 ]
-custom_hooks = [dict(type='TrainTimeBudgetHook', max_minutes=15)]
+custom_hooks = [
+    dict(type='TrainTimeBudgetHook', max_minutes=15),
+    # the auxiliary loss above: once the classes are taught it gives way to
+    # the instance masks (likely why it helps: category features are blind
+    # to what tells two toy objects of one category apart, their colours)
+    dict(type='AttributeScheduleHook', attr='auxiliary_head.loss_weight',
+         points=[[1500, 2.0], [3000, 0.0]]),
+]
 default_hooks = dict(logger=dict(interval=50),
                      checkpoint=dict(interval=1000))

@@ -59,21 +59,38 @@ def test_demo_config_submit_writes_a_valid_davis_zip(setup):
     assert validate_davis_zip(str(out), data, year='2017', split='val') == []
 
 
+def _quickstart_module():
+    import importlib.util
+    path = osp.join(ROOT, 'tools', 'quickstart.py')
+    spec = importlib.util.spec_from_file_location('quickstart', path)
+    quickstart = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quickstart)
+    return quickstart
+
+
+def test_quickstart_budget_counts_runner_setup():
+    """The seconds spent before the NOVIS loop starts (building its runner)
+    come off the training budget, so the printed time stays within it."""
+    from types import SimpleNamespace
+
+    from vostoolkit.engine import TrainTimeBudgetHook
+    hook = TrainTimeBudgetHook(max_minutes=2)
+    runner = SimpleNamespace(hooks=[object(), hook])
+    _quickstart_module().count_setup_in_budget(runner, 30.0)
+    assert hook.max_seconds == 90.0
+
+
 def test_quickstart_wiring_on_tiny_data(tmp_path, capsys):
     """``make quickstart`` (NOVIS on toy YouTube-VIS) on 2 tiny videos and
     3 iterations of each stage: data generated, the backbone's pretraining
     stage run, AP printed, a valid results.json zip and an overlay GIF
     written."""
-    import importlib.util
     import zipfile
 
     from PIL import Image
 
     from vostoolkit.evaluation import validate_vis_zip
-    path = osp.join(ROOT, 'tools', 'quickstart.py')
-    spec = importlib.util.spec_from_file_location('quickstart', path)
-    quickstart = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quickstart)
+    quickstart = _quickstart_module()
     data = str(tmp_path / 'toy_vis')
     stage = str(tmp_path / 'stage' / 'backbone.pth')
     options = [f'data_root={data}', 'train_cfg.max_iters=3',

@@ -12,7 +12,7 @@ from mmengine.logging import print_log
 from vostoolkit.registry import HOOKS
 
 from .checkpoint import save_checkpoint_atomic
-from .optimizers import resolve_submodule
+from .optimizers import _unwrap, resolve_submodule
 
 
 @HOOKS.register_module()
@@ -114,3 +114,64 @@ class ExportModuleHook(Hook):
         save_checkpoint_atomic(state, path)
         print_log(f'ExportModuleHook: {self.module} weights saved to {path}',
                   logger='current')
+
+
+@HOOKS.register_module()
+class AttributeScheduleHook(Hook):
+    """Set a float attribute of a model submodule from the iteration, on a
+    piecewise-linear schedule (e.g. an auxiliary loss weight that fades
+    out once its job is done).
+
+    Before every training iteration the attribute becomes the schedule's
+    value at ``runner.iter``: the first point's value before it, the last
+    point's after it, linear in between. Resumed runs get the right value
+    (it depends on the iteration only).
+
+    Args:
+        attr (str): Dotted path from the model to the attribute, e.g.
+            ``'auxiliary_head.loss_weight'`` (model wrappers are looked
+            through).
+        points (list): ``[[iteration, value], ...]`` with increasing
+            iterations.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, attr: str, points) -> None:
+        points = [(int(it), float(v)) for it, v in points]
+        if not points or any(b[0] <= a[0] for a, b in zip(points,
+                                                          points[1:])):
+            raise ValueError('AttributeScheduleHook needs points '
+                             '[[iteration, value], ...] with increasing '
+                             f'iterations, got {points}')
+        module_path, _, self.name = attr.rpartition('.')
+        if not self.name:
+            raise ValueError(f'AttributeScheduleHook: empty attribute in '
+                             f'{attr!r}')
+        self.attr, self.module_path, self.points = attr, module_path, points
+
+    def value(self, it: int) -> float:
+        """The schedule's value at iteration ``it``."""
+        its = [p[0] for p in self.points]
+        vals = [p[1] for p in self.points]
+        if it <= its[0]:
+            return vals[0]
+        for (i0, v0), (i1, v1) in zip(self.points, self.points[1:]):
+            if it <= i1:
+                return v0 + (v1 - v0) * (it - i0) / (i1 - i0)
+        return vals[-1]
+
+    def _target(self, runner):
+        module = (resolve_submodule(runner.model, self.module_path)
+                  if self.module_path else _unwrap(runner.model))
+        if module is None or not hasattr(module, self.name):
+            raise AttributeError(f'AttributeScheduleHook: the model has no '
+                                 f'attribute {self.attr!r}')
+        return module
+
+    def before_train(self, runner) -> None:
+        self._target(runner)  # fail before the first iteration
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch=None) -> None:
+        setattr(self._target(runner), self.name, self.value(runner.iter))
