@@ -1,7 +1,6 @@
 """Registries: role checks, reachability of plugin classes by name, and
 print_registry's listing. Test classes are registered under unique names in
 fixtures and removed afterwards."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -13,7 +12,8 @@ import vostoolkit.all_modules  # noqa: F401
 from vostoolkit.models import base as roles
 from vostoolkit.registry import (BACKBONES, CRITICS, GENERAL_REGISTRIES,
                                  HEADS, MODELS, ROLE_REGISTRIES)
-from vostoolkit.testing import temporarily_registered, unique_name
+from vostoolkit.testing import (load_tool, temporarily_registered,
+                                unique_name)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -88,11 +88,7 @@ ROLE_CLASSES = {
 
 
 def _load_print_registry():
-    path = osp.join(ROOT, 'tools', 'misc', 'print_registry.py')
-    spec = importlib.util.spec_from_file_location('print_registry', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/misc/print_registry.py')
 
 
 @pytest.mark.parametrize('key', sorted(ROLE_CLASSES))

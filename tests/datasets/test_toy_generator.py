@@ -2,7 +2,6 @@
 (categories with own textures, motion, deformation, occlusion, late and
 leaving objects, textured backgrounds)."""
 import filecmp
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -15,6 +14,7 @@ from vostoolkit.datasets.toy import (amodal_mask, generate_toy_dataset,
                                      render_frame, render_ids, sample_scene)
 from vostoolkit.datasets.toy.writers import (compressed_rle, run_polygons,
                                              uncompressed_rle)
+from vostoolkit.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -117,11 +117,7 @@ def test_segmentation_encoders_are_exact(encode):
 
 
 def _cli():
-    spec = importlib.util.spec_from_file_location(
-        'make_toy_data', osp.join(ROOT, 'tools', 'make_toy_data.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return load_tool('tools/make_toy_data.py').main
 
 
 def test_cli_writes_layout(tmp_path, capsys):

@@ -3,7 +3,6 @@
 Used when the toy-data fixtures of ``tests/conftest.py`` are absent, and for
 hand-made cases. Every writer returns the arrays it wrote.
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -14,17 +13,14 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 from vostoolkit.evaluation.mask_io import encode_index_png
+from vostoolkit.testing import load_tool as _load_repo_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def load_tool(name: str):
     """Import ``tools/<name>.py`` as a module (to call its ``main``)."""
-    spec = importlib.util.spec_from_file_location(
-        f'_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load_repo_tool(f'tools/{name}.py')
 
 
 def write_png(path: str, ids: np.ndarray) -> None:

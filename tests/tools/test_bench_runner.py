@@ -1,16 +1,13 @@
 """tools/benchmarks/run_all.py: discovery order, skipping, failure status."""
-import importlib.util
 import os.path as osp
+
+from vostoolkit.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _load():
-    path = osp.join(ROOT, 'tools', 'benchmarks', 'run_all.py')
-    spec = importlib.util.spec_from_file_location('bench_run_all', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/benchmarks/run_all.py')
 
 
 def test_runs_core_first_then_plugins_and_reports_failures(

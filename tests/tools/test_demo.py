@@ -3,7 +3,6 @@
 Random-weight checkpoints of the core demo VOS model and the NOVIS toy
 config; 4 frames of 32 x 48 pixels written as a folder and as an .mp4.
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -17,6 +16,7 @@ from PIL import Image
 from vostoolkit.apis import (VideoFrameReader, inference_video, init_model,
                              read_first_mask)
 from vostoolkit.evaluation import davis_palette
+from vostoolkit.testing import load_tool
 from vostoolkit.utils import DataError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -26,11 +26,7 @@ H, W, T = 32, 48, 4
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'vostoolkit_demo_tool', osp.join(ROOT, 'tools', 'demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/demo.py')
 
 
 @pytest.fixture(scope='module')

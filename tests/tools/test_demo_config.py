@@ -9,6 +9,8 @@ import sys
 import pytest
 import torch
 
+from vostoolkit.testing import load_tool
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'demo', 'baseline_toy_davis.py')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -60,12 +62,7 @@ def test_demo_config_submit_writes_a_valid_davis_zip(setup):
 
 
 def _quickstart_module():
-    import importlib.util
-    path = osp.join(ROOT, 'tools', 'quickstart.py')
-    spec = importlib.util.spec_from_file_location('quickstart', path)
-    quickstart = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quickstart)
-    return quickstart
+    return load_tool('tools/quickstart.py')
 
 
 def test_quickstart_budget_counts_runner_setup():

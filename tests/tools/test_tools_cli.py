@@ -1,6 +1,5 @@
 """tools/train.py, tools/test.py, print_config.py: end to end and bad input.
 """
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -10,18 +9,15 @@ import sys
 import pytest
 import torch
 
+from vostoolkit.testing import load_tool
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'tests', 'tools', 'configs',
                   'tiny_baseline_synthetic.py')
 
 
 def _tool(rel_path):
-    path = osp.join(ROOT, *rel_path.split('/'))
-    name = 'tool_' + rel_path.replace('/', '_').replace('.py', '')
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(rel_path)
 
 
 @pytest.fixture(scope='module')

@@ -1,5 +1,4 @@
 """tools/misc/browse_dataset.py on a tiny dataset loaded by custom_imports."""
-import importlib.util
 import os.path as osp
 import sys
 import uuid
@@ -9,6 +8,7 @@ import pytest
 from PIL import Image
 
 from vostoolkit.registry import DATASETS
+from vostoolkit.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -61,11 +61,7 @@ val_dataloader = dict(dataset=dict(type='{name}', task='vis',
 
 @pytest.fixture
 def tool():
-    path = osp.join(ROOT, 'tools', 'misc', 'browse_dataset.py')
-    spec = importlib.util.spec_from_file_location('browse_dataset_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/misc/browse_dataset.py')
 
 
 @pytest.fixture

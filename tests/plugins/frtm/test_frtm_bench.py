@@ -1,18 +1,15 @@
 """``tools/benchmarks/frtm_speed.py`` runs end to end on tiny settings."""
-import importlib.util
 import json
 import os.path as osp
+
+from vostoolkit.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
 
 def _bench():
-    path = osp.join(ROOT, 'tools', 'benchmarks', 'frtm_speed.py')
-    spec = importlib.util.spec_from_file_location('frtm_speed_bench', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/benchmarks/frtm_speed.py')
 
 
 def test_speed_rows_and_memory_worker(tmp_path, capsys):

@@ -3,7 +3,6 @@ on tiny toy DAVIS-format and YouTube-VOS-format data (the session fixtures:
 2 val videos of 6 frames, 48 x 64 px) and a randomly initialised, narrowed
 model: the validator accepts both zips, and objects that appear late start
 their target model on their first frame and are written from there on."""
-import importlib.util
 import io
 import os.path as osp
 import zipfile
@@ -17,6 +16,7 @@ from PIL import Image
 import plugins.frtm  # noqa: F401  (registers the plugin)
 from vostoolkit.evaluation import validate_davis_zip, validate_ytvos_zip
 from vostoolkit.registry import MODELS
+from vostoolkit.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -33,11 +33,7 @@ SMALL = {'model.backbone.base_channels': 8,
 
 
 def _tool():
-    path = osp.join(ROOT, 'tools', 'test.py')
-    spec = importlib.util.spec_from_file_location('frtm_tools_test', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/test.py')
 
 
 def _submit(fmt: str, gt_root: str, tmp) -> dict:
