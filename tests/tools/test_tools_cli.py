@@ -16,10 +16,6 @@ CONFIG = osp.join(ROOT, 'tests', 'tools', 'configs',
                   'tiny_baseline_synthetic.py')
 
 
-def _tool(rel_path):
-    return load_tool(rel_path)
-
-
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     """Weights of the tiny demo model, as a Runner checkpoint."""
@@ -54,7 +50,7 @@ def test_test_tool_end_to_end(checkpoint, tmp_path):
 
 
 def test_train_bad_inputs_give_one_line(tmp_path, capsys):
-    train = _tool('tools/train.py')
+    train = load_tool('tools/train.py')
     code = train.main([str(tmp_path / 'missing.py')])
     assert 'missing.py: config file not found' in _one_error_line(capsys,
                                                                    code)
@@ -74,13 +70,13 @@ def test_train_bad_inputs_give_one_line(tmp_path, capsys):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
 def test_amp_without_cuda_is_one_clear_error(tmp_path, capsys):
-    train = _tool('tools/train.py')
+    train = load_tool('tools/train.py')
     code = train.main([CONFIG, '--amp', '--work-dir', str(tmp_path)])
     assert '--amp needs a CUDA GPU' in _one_error_line(capsys, code)
 
 
 def test_test_bad_inputs_give_one_line(checkpoint, tmp_path, capsys):
-    test = _tool('tools/test.py')
+    test = load_tool('tools/test.py')
     code = test.main([CONFIG, str(tmp_path / 'nope.pth')])
     assert 'nope.pth: checkpoint not found' in _one_error_line(capsys, code)
     code = test.main([CONFIG, checkpoint, '--submit',
@@ -92,7 +88,7 @@ def test_test_bad_inputs_give_one_line(checkpoint, tmp_path, capsys):
 
 
 def test_print_config(capsys, tmp_path):
-    tool = _tool('tools/misc/print_config.py')
+    tool = load_tool('tools/misc/print_config.py')
     assert tool.main([CONFIG, '--cfg-options', 'train_cfg.max_iters=7']) == 0
     out = capsys.readouterr().out
     assert 'max_iters=7' in out and "default_scope = 'vostoolkit'" in out

@@ -152,14 +152,12 @@ class AttributeScheduleHook(Hook):
 
     def value(self, it: int) -> float:
         """The schedule's value at iteration ``it``."""
-        its = [p[0] for p in self.points]
-        vals = [p[1] for p in self.points]
-        if it <= its[0]:
-            return vals[0]
+        if it <= self.points[0][0]:
+            return self.points[0][1]
         for (i0, v0), (i1, v1) in zip(self.points, self.points[1:]):
             if it <= i1:
                 return v0 + (v1 - v0) * (it - i0) / (i1 - i0)
-        return vals[-1]
+        return self.points[-1][1]
 
     def _target(self, runner):
         module = (resolve_submodule(runner.model, self.module_path)
@@ -170,8 +168,9 @@ class AttributeScheduleHook(Hook):
         return module
 
     def before_train(self, runner) -> None:
-        self._target(runner)  # fail before the first iteration
+        # resolved once (and so failing before the first iteration)
+        self._module = self._target(runner)
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
-        setattr(self._target(runner), self.name, self.value(runner.iter))
+        setattr(self._module, self.name, self.value(runner.iter))
