@@ -60,15 +60,6 @@ def set_budget(cfg, minutes) -> None:
     cfg.custom_hooks = hooks
 
 
-def count_setup_in_budget(runner, seconds: float) -> None:
-    """Take the seconds spent building the runner off its time budget, so
-    the printed training time (stage, set-up and loop) stays within it."""
-    from vostoolkit.engine import TrainTimeBudgetHook
-    for hook in runner.hooks:
-        if isinstance(hook, TrainTimeBudgetHook):
-            hook.max_seconds = max(hook.max_seconds - seconds, 1.0)
-
-
 def _palette(n: int):
     import numpy as np
     rng = np.random.default_rng(3)
@@ -181,7 +172,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from vostoolkit.apis import (ToolError, build_runner, load_config,
-                                 prepare_train_cfg, run_pretrain_stage)
+                                 prepare_train_cfg, run_pretrain_stage,
+                                 start_budget_clock)
     from vostoolkit.evaluation import validate_vis_zip
     from vostoolkit.utils import DataError
     try:
@@ -189,16 +181,17 @@ def main(argv=None) -> int:
         ensure_data(cfg)
         cfg = prepare_train_cfg(cfg, args.config, work_dir=args.work_dir)
         set_budget(cfg, args.minutes)
-        start = time.perf_counter()
+        # one budget from here: the stage, building the runner and the loop
+        start = time.monotonic()
         stage_s = run_pretrain_stage(cfg, args.config,
                                      cfg_options=args.cfg_options)
         # the test below scores the final checkpoint: no validation inside
         # the timed training
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
         runner = build_runner(cfg)
-        count_setup_in_budget(runner, time.perf_counter() - start - stage_s)
+        start_budget_clock(runner, start)
         runner.train()
-        train_s = time.perf_counter() - start
+        train_s = time.monotonic() - start
         iters = runner.iter
         ckpt = osp.join(cfg.work_dir, f'iter_{iters}.pth')
         if not osp.isfile(ckpt):  # the checkpoint or budget hook saved it

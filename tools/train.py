@@ -10,13 +10,17 @@ in float32.
 
 A config with a ``pretrain_stage`` (the toy NOVIS config) first trains that
 stage if its exported weights are missing, then starts from them (see
-``vostoolkit.apis.run_pretrain_stage``).
+``vostoolkit.apis.run_pretrain_stage``). A config's time budget
+(``TrainTimeBudgetHook``) counts from the tool's start: the stage, building
+the runner and the loop all spend it.
 """
 import argparse
 import sys
+import time
 
 from vostoolkit.apis import (ToolError, build_runner, load_config,
-                             prepare_train_cfg, run_pretrain_stage)
+                             prepare_train_cfg, run_pretrain_stage,
+                             start_budget_clock)
 from vostoolkit.utils import DataError
 
 
@@ -44,6 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
+    start = time.monotonic()
     args = parse_args(argv)
     try:
         cfg = load_config(args.config, args.cfg_options)
@@ -54,6 +59,7 @@ def main(argv=None) -> int:
             run_pretrain_stage(cfg, args.config, cfg_options=args.cfg_options,
                                launcher=args.launcher)
         runner = build_runner(cfg)
+        start_budget_clock(runner, start)
         runner.train()
     except (ToolError, DataError) as err:
         print(f'train.py: error: {err}', file=sys.stderr)

@@ -1,6 +1,7 @@
 """TrainTimeBudgetHook stops training at a check with a resumable checkpoint.
 """
 import os.path as osp
+import time
 import uuid
 
 import pytest
@@ -8,6 +9,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import vostoolkit.testing  # noqa: F401
+from vostoolkit.apis import start_budget_clock
 from vostoolkit.engine import TrainTimeBudgetHook, load_from_local_trusted
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -47,3 +49,17 @@ def test_within_budget_runs_the_schedule(tmp_path):
 def test_bad_arguments():
     with pytest.raises(ValueError, match='max_minutes'):
         TrainTimeBudgetHook(max_minutes=0)
+
+
+def test_budget_counted_from_a_tool_start_includes_what_came_before(tmp_path):
+    """tools/train.py and quickstart start the clock before the pretraining
+    stage and the runner's set-up: time spent there is spent from the
+    budget. A minute's budget started two minutes ago stops at the first
+    check; the same budget counted from the loop's start does not."""
+    runner = _runner(tmp_path / 'late', max_minutes=1)
+    start_budget_clock(runner, time.monotonic() - 120)
+    runner.train()
+    assert runner.iter == 2
+    fresh = _runner(tmp_path / 'fresh', max_minutes=1)
+    fresh.train()
+    assert fresh.iter == 7

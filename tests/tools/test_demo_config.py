@@ -65,18 +65,6 @@ def _quickstart_module():
     return load_tool('tools/quickstart.py')
 
 
-def test_quickstart_budget_counts_runner_setup():
-    """The seconds spent before the NOVIS loop starts (building its runner)
-    come off the training budget, so the printed time stays within it."""
-    from types import SimpleNamespace
-
-    from vostoolkit.engine import TrainTimeBudgetHook
-    hook = TrainTimeBudgetHook(max_minutes=2)
-    runner = SimpleNamespace(hooks=[object(), hook])
-    _quickstart_module().count_setup_in_budget(runner, 30.0)
-    assert hook.max_seconds == 90.0
-
-
 def test_quickstart_wiring_on_tiny_data(tmp_path, capsys):
     """``make quickstart`` (NOVIS on toy YouTube-VIS) on 2 tiny videos and
     3 iterations of each stage: data generated, the backbone's pretraining

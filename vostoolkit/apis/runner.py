@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.runner import Runner, find_latest_checkpoint
 
-from vostoolkit.engine import init_cpu_distributed
+from vostoolkit.engine import TrainTimeBudgetHook, init_cpu_distributed
 
 from .config import (ToolError, check_file, default_work_dir, load_config,
                      merge_cfg_options, require_keys)
@@ -194,8 +194,8 @@ def run_pretrain_stage(cfg: Config, config_path: str, *,
     added), unless ``checkpoint`` exists already; then ``model.<module>``
     is initialised from it (``init_cfg`` type ``Pretrained``). The stage
     gets the parent's ``cfg_options`` that apply to it (see
-    :func:`_stage_options`). Its wall-clock time is taken off the parent's
-    ``TrainTimeBudgetHook``, so a budget covers both stages.
+    :func:`_stage_options`). A budget covers both stages when its clock
+    was started before this call (:func:`start_budget_clock`).
     ``--cfg-options pretrain_stage=None`` trains from scratch.
 
     Returns:
@@ -237,13 +237,15 @@ def run_pretrain_stage(cfg: Config, config_path: str, *,
         if not osp.isfile(ckpt):
             raise ToolError(f'{stage_path}: the pretraining stage ended '
                             f'without writing {ckpt}')
-        _shorten_budget(cfg, seconds)
     cfg.model[module]['init_cfg'] = dict(type='Pretrained', checkpoint=ckpt)
     return seconds
 
 
-def _shorten_budget(cfg: Config, seconds: float) -> None:
-    for hook in cfg.get('custom_hooks') or []:
-        if hook.get('type') == 'TrainTimeBudgetHook':
-            left = float(hook['max_minutes']) - seconds / 60.
-            hook['max_minutes'] = max(left, 0.05)
+def start_budget_clock(runner: Runner, started_at: float) -> None:
+    """Count the runner's training time budget (its
+    :class:`TrainTimeBudgetHook`) from ``started_at``, a ``time.monotonic()``
+    reading of this process taken e.g. at a tool's start: a pretraining
+    stage, building the runner and the loop then share the one budget."""
+    for hook in runner.hooks:
+        if isinstance(hook, TrainTimeBudgetHook):
+            hook.started_at = float(started_at)

@@ -30,6 +30,14 @@ class TrainTimeBudgetHook(Hook):
         max_minutes (float): Training time budget in minutes.
         check_interval (int): Iterations between checks.
         save_checkpoint (bool): Save a checkpoint when stopping.
+
+    Attributes:
+        started_at (float, optional): A ``time.monotonic()`` reading of this
+            process to count the budget from, so that what comes before the
+            loop (a pretraining stage, building the runner) spends it too;
+            ``tools/train.py`` and ``tools/quickstart.py`` set it to their
+            own start (:func:`vostoolkit.apis.start_budget_clock`). None
+            (the default): the start of the training loop.
     """
 
     priority = 'LOWEST'
@@ -42,11 +50,13 @@ class TrainTimeBudgetHook(Hook):
         self.max_seconds = float(max_minutes) * 60.
         self.check_interval = int(check_interval)
         self.save = save_checkpoint
+        self.started_at: Optional[float] = None
         self._start: Optional[float] = None
         self.stopped_at: Optional[int] = None
 
     def before_train(self, runner) -> None:
-        self._start = time.monotonic()
+        self._start = (time.monotonic() if self.started_at is None else
+                       float(self.started_at))
         self.stopped_at = None
 
     def _over_budget(self) -> bool:

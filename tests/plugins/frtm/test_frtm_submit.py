@@ -8,7 +8,6 @@ import os.path as osp
 import zipfile
 
 import numpy as np
-import pytest
 import torch
 from mmengine.config import Config
 from PIL import Image
