@@ -22,3 +22,23 @@ def test_explicit_nested_option_wins_over_reroot():
 def test_without_data_root_override_nothing_moves():
     cfg = load_config(CONFIG, ['train_cfg.max_iters=3'])
     assert cfg.train_dataloader.dataset.data_root == 'data/toy/davis'
+
+
+def test_toy_spec_option_reaches_the_datasets():
+    """`--cfg-options toy_spec.videos=N` changes the data the dataloaders
+    generate and check (the datasets hold copies made at parse time); a
+    loader's own explicit option still wins."""
+    novis = 'configs/novis/novis_r18_toy.py'
+    cfg = load_config(novis, ['toy_spec.videos=480'])
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        spec = cfg[key].dataset.toy_spec
+        assert spec.videos == 480 and spec.val_videos == 30, key
+    cfg = load_config(novis, ['toy_spec.videos=480',
+                              'val_dataloader.dataset.toy_spec.frames=8'])
+    assert cfg.train_dataloader.dataset.toy_spec.frames == 16
+    assert cfg.val_dataloader.dataset.toy_spec.frames == 8
+    assert cfg.val_dataloader.dataset.toy_spec.videos == 480
+    # no toy_spec option: the datasets' specs are left alone
+    cfg = load_config(novis, ['train_dataloader.dataset.toy_spec.videos=5'])
+    assert cfg.toy_spec.videos == 120
+    assert cfg.val_dataloader.dataset.toy_spec.videos == 120

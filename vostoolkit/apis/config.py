@@ -1,4 +1,5 @@
 """Loading configs for the tools, with one clear line on bad input."""
+import copy
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -80,6 +81,47 @@ def reroot_paths(cfg: Config, old: str, new: str,
         cfg.merge_from_dict(dotted)
 
 
+def loaders_with_spec(cfg: Config, spec: Optional[Dict]) -> List[str]:
+    """Dataloader keys of ``cfg`` whose dataset's ``toy_spec`` equals
+    ``spec`` (none when ``spec`` is not a dict)."""
+    if not isinstance(spec, dict):
+        return []
+    keys = []
+    for key in cfg.keys():
+        loader = cfg.get(key)
+        if key.endswith('_dataloader') and isinstance(loader, dict) and \
+                isinstance(loader.get('dataset'), dict) and \
+                loader['dataset'].get('toy_spec') == spec:
+            keys.append(key)
+    return keys
+
+
+def spread_toy_spec(cfg: Config, loaders: Sequence[str],
+                    exclude: Optional[Dict] = None) -> None:
+    """Give the config's top-level ``toy_spec`` to the datasets of
+    ``loaders``.
+
+    Like ``data_root``, a config's ``toy_spec`` is copied into its datasets
+    when the file is parsed, so ``--cfg-options toy_spec.videos=N`` alone
+    would change nothing that is built. ``load_config`` calls this, when a
+    ``toy_spec`` key is overridden, for the loaders that had the config's
+    spec (:func:`loaders_with_spec`, before the overrides); dotted keys in
+    ``exclude`` (the other ``--cfg-options``) that set a dataloader keep
+    the value the user gave.
+
+    Args:
+        cfg (Config): Config to edit in place.
+        loaders (Sequence[str]): Dataloader keys to update.
+        exclude (dict, optional): The overrides.
+    """
+    for key in loaders:
+        cfg[key]['dataset']['toy_spec'] = copy.deepcopy(cfg.toy_spec)
+    own = {k: v for k, v in (exclude or {}).items()
+           if k.split('.')[0] in loaders}
+    if own:
+        cfg.merge_from_dict(own)
+
+
 def load_config(path: str, cfg_options: Optional[Sequence[str]] = None
                 ) -> Config:
     """Load a config, merge ``--cfg-options``, import ``custom_imports``.
@@ -118,7 +160,9 @@ def load_config(path: str, cfg_options: Optional[Sequence[str]] = None
 def merge_cfg_options(cfg: Config, cfg_options: Optional[Sequence[str]],
                       path: str) -> None:
     """Merge ``key=value`` overrides into a loaded config, in place; a new
-    ``data_root`` re-roots every path under the old one (``reroot_paths``).
+    ``data_root`` re-roots every path under the old one (``reroot_paths``)
+    and a changed ``toy_spec`` reaches the datasets that had the old one
+    (``spread_toy_spec``).
 
     Raises:
         ToolError: On overrides that do not parse or merge (naming
@@ -126,6 +170,7 @@ def merge_cfg_options(cfg: Config, cfg_options: Optional[Sequence[str]],
     """
     options = parse_cfg_options(cfg_options)
     old_root = cfg.get('data_root')
+    spec_loaders = loaders_with_spec(cfg, cfg.get('toy_spec'))
     if options:
         try:
             cfg.merge_from_dict(options)
@@ -135,6 +180,9 @@ def merge_cfg_options(cfg: Config, cfg_options: Optional[Sequence[str]],
     new_root = options.get('data_root')
     if isinstance(old_root, str) and isinstance(new_root, str):
         reroot_paths(cfg, old_root, new_root, exclude=options)
+    if spec_loaders and isinstance(cfg.get('toy_spec'), dict) and any(
+            k.split('.')[0] == 'toy_spec' for k in options):
+        spread_toy_spec(cfg, spec_loaders, exclude=options)
 
 
 def default_work_dir(config_path: str) -> str:
