@@ -1,8 +1,6 @@
 """Registries: role checks, reachability of plugin classes by name, and
 print_registry's listing. Test classes are registered under unique names in
 fixtures and removed afterwards."""
-import os.path as osp
-
 import pytest
 import torch
 from mmengine.registry import MODELS as MM_MODELS
@@ -14,8 +12,6 @@ from vostoolkit.registry import (BACKBONES, CRITICS, GENERAL_REGISTRIES,
                                  HEADS, MODELS, ROLE_REGISTRIES)
 from vostoolkit.testing import (load_tool, temporarily_registered,
                                 unique_name)
-
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 # One minimal concrete class per role, built by the role registry.

@@ -16,8 +16,6 @@ from vostoolkit.datasets.toy.writers import (compressed_rle, run_polygons,
                                              uncompressed_rle)
 from vostoolkit.testing import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 def _files(root):
     out = []

@@ -1,9 +1,5 @@
 """tools/benchmarks/run_all.py: discovery order, skipping, failure status."""
-import os.path as osp
-
 from vostoolkit.testing import load_tool
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _load():

@@ -1,5 +1,4 @@
 """tools/misc/browse_dataset.py on a tiny dataset loaded by custom_imports."""
-import os.path as osp
 import sys
 import uuid
 
@@ -10,7 +9,6 @@ from PIL import Image
 from vostoolkit.registry import DATASETS
 from vostoolkit.testing import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 DATASET_MODULE = '''
 import numpy as np

@@ -170,7 +170,9 @@ def merge_cfg_options(cfg: Config, cfg_options: Optional[Sequence[str]],
     """
     options = parse_cfg_options(cfg_options)
     old_root = cfg.get('data_root')
-    spec_loaders = loaders_with_spec(cfg, cfg.get('toy_spec'))
+    spec_option = any(k.split('.')[0] == 'toy_spec' for k in options)
+    spec_loaders = (loaders_with_spec(cfg, cfg.get('toy_spec'))
+                    if spec_option else [])
     if options:
         try:
             cfg.merge_from_dict(options)
@@ -180,8 +182,7 @@ def merge_cfg_options(cfg: Config, cfg_options: Optional[Sequence[str]],
     new_root = options.get('data_root')
     if isinstance(old_root, str) and isinstance(new_root, str):
         reroot_paths(cfg, old_root, new_root, exclude=options)
-    if spec_loaders and isinstance(cfg.get('toy_spec'), dict) and any(
-            k.split('.')[0] == 'toy_spec' for k in options):
+    if spec_loaders and isinstance(cfg.get('toy_spec'), dict):
         spread_toy_spec(cfg, spec_loaders, exclude=options)
 
 

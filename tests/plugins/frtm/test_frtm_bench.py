@@ -1,11 +1,7 @@
 """``tools/benchmarks/frtm_speed.py`` runs end to end on tiny settings."""
 import json
-import os.path as osp
 
 from vostoolkit.testing import load_tool
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 
 
 def _bench():
