@@ -1,5 +1,9 @@
 """CPU distributed pieces: gloo initialisation and the DDP wrappers."""
+import os
+import os.path as osp
 import socket
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -121,3 +125,43 @@ def test_slurm_launcher_on_cpu(monkeypatch):
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+_EXIT_SCRIPT = r'''
+import atexit, glob, sys
+import torch, torch.distributed as dist
+
+def report():  # registered first, so it runs after the toolkit's handler
+    names = [open(f).read().strip() for f in glob.glob('/proc/self/task/*/comm')]
+    print('gloo threads at exit:', sum('gloo' in n for n in names), flush=True)
+
+atexit.register(report)
+torch.cuda.is_available = lambda: False
+from vostoolkit.engine import VOSDistributedDataParallel, init_cpu_distributed
+assert init_cpu_distributed('pytorch')
+
+class Holder:  # a reference cycle around the wrapper, as in a Runner
+    pass
+
+holder = Holder()
+holder.me = holder
+holder.model = VOSDistributedDataParallel(torch.nn.Linear(2, 1), device_ids=[0])
+objs = [{'metric': 1.0}]
+dist.broadcast_object_list(objs)
+dist.barrier()
+del holder
+'''
+
+
+@pytest.mark.skipif(not osp.isdir('/proc/self/task'), reason='needs /proc')
+def test_process_group_threads_are_joined_before_interpreter_exit(tmp_path):
+    """A rank must not abort after a good run: gloo's worker threads, kept
+    alive by a DDP wrapper in a reference cycle, are joined at exit before
+    the interpreter finalises (left running, one can abort with SIGABRT)."""
+    env = dict(os.environ, RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
+               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()))
+    proc = subprocess.run([sys.executable, '-c', _EXIT_SCRIPT], env=env,
+                          cwd=str(tmp_path), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'gloo threads at exit: 0' in proc.stdout, proc.stdout + proc.stderr
