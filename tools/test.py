@@ -13,8 +13,8 @@ import sys
 
 from mmengine.dist import is_main_process
 
-from vostoolkit.apis import (ToolError, build_runner, load_config,
-                             prepare_test_cfg)
+from vostoolkit.apis import (ToolError, build_runner, check_checkpoint_fits,
+                             load_config, prepare_test_cfg)
 from vostoolkit.utils import DataError
 
 
@@ -44,6 +44,7 @@ def main(argv=None) -> int:
                                work_dir=args.work_dir, submit=args.submit,
                                launcher=args.launcher)
         runner = build_runner(cfg)
+        check_checkpoint_fits(runner.model, args.checkpoint)
         metrics = runner.test()
     except (ToolError, DataError) as err:
         print(f'test.py: error: {err}', file=sys.stderr)

@@ -109,3 +109,35 @@ def test_test_model_overrides_are_merged():
     assert model.generator == dict(type='G', width=4)
     with pytest.raises(ToolError, match='test_model'):
         apply_test_model(Config(dict(model=dict(type='M'), test_model=3)))
+
+
+def test_checkpoint_of_another_config_is_refused(checkpoint, tmp_path):
+    """A weight of another shape would be skipped with a warning and the
+    model scored with its initial values: refused with one line instead;
+    missing and extra keys (a test model without training parts) pass."""
+    from vostoolkit.apis import ToolError, check_checkpoint_fits, init_model
+    state = torch.load(checkpoint, weights_only=False)['state_dict']
+    name = next(k for k, v in state.items() if v.dim() >= 2)
+    model = init_model(CONFIG)
+
+    partial = {f'module.{k}': v for k, v in list(state.items())[1:]}
+    partial['critic.weight'] = torch.zeros(3)
+    ok = tmp_path / 'partial.pth'
+    torch.save(dict(state_dict=partial), ok)
+    check_checkpoint_fits(model, str(ok))
+
+    state[name] = torch.zeros(*state[name].shape[:-1],
+                              state[name].shape[-1] + 1)
+    other = tmp_path / 'other.pth'
+    torch.save(dict(state_dict=state, meta=dict(iter=0)), other)
+    with pytest.raises(ToolError, match=re.escape(name)):
+        check_checkpoint_fits(model, str(other))
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'test.py'), CONFIG,
+         str(other), '--work-dir', str(tmp_path / 'w')],
+        cwd=str(tmp_path), env=dict(os.environ, OMP_NUM_THREADS='1'),
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and 'other.pth: 1 weight(s) do not fit' in err[0] \
+        and name in err[0], err

@@ -10,7 +10,7 @@ from mmengine.runner import load_checkpoint
 from vostoolkit.registry import MODELS
 
 from .config import check_file, load_config
-from .runner import apply_test_model
+from .runner import apply_test_model, check_checkpoint_fits
 
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
@@ -37,7 +37,7 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
             cfg.get('default_scope', 'vostoolkit')):
         model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        load_checkpoint(model, check_file(checkpoint, 'checkpoint'),
-                        map_location='cpu')
+        check_checkpoint_fits(model, check_file(checkpoint, 'checkpoint'))
+        load_checkpoint(model, checkpoint, map_location='cpu')
     model.cfg = cfg
     return model.to(device).eval()

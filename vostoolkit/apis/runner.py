@@ -12,7 +12,8 @@ from typing import List, Optional, Sequence
 
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.model import is_model_wrapper
+from mmengine.runner import CheckpointLoader, Runner, find_latest_checkpoint
 
 from vostoolkit.engine import TrainTimeBudgetHook, init_cpu_distributed
 
@@ -107,6 +108,37 @@ def apply_test_model(cfg: Config) -> Config:
         model.merge_from_dict({f'model.{k}': v for k, v in overrides.items()})
         cfg.model = model.model
     return cfg
+
+
+def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str) -> None:
+    """Refuse a checkpoint whose weights have other shapes than ``model``'s.
+
+    Testing loads checkpoints non-strictly (a test model may drop training
+    parts, see :func:`apply_test_model`), and mmengine then skips a weight of
+    another shape with a warning: a checkpoint trained with another config
+    would be scored with those weights left at their initial values.
+    Missing and unexpected keys stay allowed.
+
+    Raises:
+        ToolError: naming the file, how many weights differ and the first.
+    """
+    if is_model_wrapper(model):
+        model = model.module
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    own = model.state_dict()
+    bad = []
+    for key, value in state.items():
+        key = key[len('module.'):] if key.startswith('module.') else key
+        if key in own and hasattr(value, 'shape') \
+                and tuple(value.shape) != tuple(own[key].shape):
+            bad.append((key, tuple(value.shape), tuple(own[key].shape)))
+    if bad:
+        key, theirs, ours = bad[0]
+        raise ToolError(
+            f'{checkpoint}: {len(bad)} weight(s) do not fit the model the '
+            f'config builds, e.g. {key}: {theirs} in the checkpoint, {ours} '
+            f'in the model (trained with another config?)')
 
 
 def prepare_test_cfg(cfg: Config, config_path: str, checkpoint: str, *,
