@@ -5,7 +5,7 @@ from typing import Optional, Sequence, Union
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from vostoolkit.registry import MODELS
 
@@ -37,7 +37,9 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
             cfg.get('default_scope', 'vostoolkit')):
         model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        check_checkpoint_fits(model, check_file(checkpoint, 'checkpoint'))
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        # read once: checked, then loaded as mmengine's load_checkpoint does
+        ckpt = check_checkpoint_fits(model, check_file(checkpoint,
+                                                       'checkpoint'))
+        _load_checkpoint_to_model(model, ckpt)
     model.cfg = cfg
     return model.to(device).eval()

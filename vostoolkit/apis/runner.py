@@ -110,7 +110,7 @@ def apply_test_model(cfg: Config) -> Config:
     return cfg
 
 
-def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str) -> None:
+def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str) -> dict:
     """Refuse a checkpoint whose weights have other shapes than ``model``'s.
 
     Testing loads checkpoints non-strictly (a test model may drop training
@@ -119,17 +119,23 @@ def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str) -> None:
     would be scored with those weights left at their initial values.
     Missing and unexpected keys stay allowed.
 
+    Returns:
+        dict: The loaded checkpoint, for a caller that loads it next.
+
     Raises:
-        ToolError: naming the file, how many weights differ and the first.
+        ToolError: naming the file, how many weights differ and the first
+            (or that the file holds no state dict).
     """
     if is_model_wrapper(model):
         model = model.module
     ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    if not isinstance(ckpt, dict):
+        raise ToolError(f'{checkpoint}: no state_dict in the checkpoint')
+    state = ckpt.get('state_dict', ckpt)
     own = model.state_dict()
     bad = []
     for key, value in state.items():
-        key = key[len('module.'):] if key.startswith('module.') else key
+        key = key.removeprefix('module.')
         if key in own and hasattr(value, 'shape') \
                 and tuple(value.shape) != tuple(own[key].shape):
             bad.append((key, tuple(value.shape), tuple(own[key].shape)))
@@ -139,6 +145,7 @@ def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str) -> None:
             f'{checkpoint}: {len(bad)} weight(s) do not fit the model the '
             f'config builds, e.g. {key}: {theirs} in the checkpoint, {ours} '
             f'in the model (trained with another config?)')
+    return ckpt
 
 
 def prepare_test_cfg(cfg: Config, config_path: str, checkpoint: str, *,
