@@ -128,7 +128,8 @@ class NOVISVideoState:
         """Forget the previous video."""
         self.tracker.reset()
         self.averager.reset()
-        self.features: Dict[int, Tuple[List[Tensor], Tensor]] = {}
+        # frame -> one (levels, mask features) pair per test view
+        self.features: Dict[int, List[Tuple[List[Tensor], Tensor]]] = {}
         self.clips: List[Tuple[int, int]] = []
         self.next_clip = 0
         self.results: Optional[VideoTrackResults] = None
@@ -150,10 +151,12 @@ class NOVISVideoState:
         self.meta = dict(video_length=length, img_hw=img_hw, pad_hw=pad_hw,
                          ori_hw=tuple(meta.get('ori_shape', img_hw)[:2]))
 
-    def add_frame_features(self, frame: int, multi_scale: List[Tensor],
-                           mask_features: Tensor) -> None:
-        """Cache one frame's features: levels (C, h_l, w_l), (C, H, W)."""
-        self.features[frame] = (multi_scale, mask_features)
+    def add_frame_features(self, frame: int,
+                           *views: Tuple[List[Tensor], Tensor]) -> None:
+        """Cache one frame's features, one ``(levels, mask_features)``
+        pair per test view (the plain view first): levels (C, h_l, w_l),
+        mask features (C, H, W)."""
+        self.features[frame] = list(views)
 
     def ready_clips(self) -> List[Tuple[int, int]]:
         """Scheduled clips whose frames are all cached, in order."""
@@ -165,11 +168,11 @@ class NOVISVideoState:
             k += 1
         return ready
 
-    def clip_features(self, start: int, end: int
+    def clip_features(self, start: int, end: int, view: int = 0
                       ) -> Tuple[List[Tensor], Tensor]:
-        """Stack a clip's cached features: levels (1, T, C, h, w) and mask
-        features (1, T, C, H, W)."""
-        frames = [self.features[f] for f in range(start, end)]
+        """Stack a clip's cached features of one test view: levels
+        (1, T, C, h, w) and mask features (1, T, C, H, W)."""
+        frames = [self.features[f][view] for f in range(start, end)]
         levels = [torch.stack([fr[0][i] for fr in frames])[None]
                   for i in range(len(frames[0][0]))]
         return levels, torch.stack([fr[1] for fr in frames])[None]

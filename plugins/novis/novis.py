@@ -13,6 +13,7 @@ from vostoolkit.registry import BACKBONES, HEADS, MODELS, NECKS, TRACKERS
 from vostoolkit.structures import VideoDataSample
 
 from .inference import NOVISVideoState
+from .tta import logits_to_reference, match_queries, tta_views, view_input
 
 SampleList = List[VideoDataSample]
 
@@ -34,7 +35,9 @@ class NOVIS(BaseVideoSegmentor):
     mask logits are averaged over overlapping clips, and every frame, once
     final, is up-sampled to the original size and kept as RLE. At the end of
     the video the ``top_k`` (track, class) pairs by class probability x
-    mask score are returned in ``pred_instances``.
+    mask score are returned in ``pred_instances``. With ``test_aug``, every
+    clip is also decoded on flipped / rescaled copies of its frames and the
+    copies' outputs are averaged into the clip's before tracking.
 
     Args:
         backbone (dict): ``BACKBONES`` config (multi-scale maps, strides 4 to
@@ -51,6 +54,14 @@ class NOVIS(BaseVideoSegmentor):
         overlap_embeddings (bool): Match clips with overlap embeddings
             (else with the whole-clip output embeddings).
         top_k (int): Predictions kept per video.
+        test_aug (dict, optional): Test-time augmentation,
+            ``dict(scales=(1.0, 1.25), flip=True)``: the clip is decoded on
+            every rescaled and / or horizontally flipped copy of its frames
+            too; each copy's queries are matched to the plain clip's
+            (Hungarian on mask IoU plus embedding cosine) and their mask
+            logits, mapped back onto the plain grid, and class
+            probabilities are averaged. Tracking uses the plain clip's
+            embeddings. Default none (one view, the paper's inference).
         auxiliary_head (dict, optional): ``HEADS`` config of a per-pixel
             semantic head (``SemanticFPNHead``) trained on the backbone
             levels ``auxiliary_levels`` of every training frame, each pixel
@@ -67,7 +78,8 @@ class NOVIS(BaseVideoSegmentor):
     def __init__(self, backbone: dict, pixel_decoder: dict, decoder: dict, *,
                  tracker: Optional[dict] = None, clip_len: int = 4,
                  stride: int = 2, overlap_embeddings: bool = True,
-                 top_k: int = 10, auxiliary_head: Optional[dict] = None,
+                 top_k: int = 10, test_aug: Optional[dict] = None,
+                 auxiliary_head: Optional[dict] = None,
                  auxiliary_levels: Sequence[int] = (1, 2, 3),
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -86,6 +98,7 @@ class NOVIS(BaseVideoSegmentor):
         self.clip_len, self.stride = clip_len, stride
         self.use_overlap_embeddings = overlap_embeddings
         self.top_k = top_k
+        self.test_views = tta_views(**(test_aug or {}))
         self.auxiliary_head = (HEADS.build(auxiliary_head)
                                if auxiliary_head is not None else None)
         self.auxiliary_levels = tuple(auxiliary_levels)
@@ -191,11 +204,16 @@ class NOVIS(BaseVideoSegmentor):
                     f'to plan its clips (see docs/data_pipeline.md)')
             if meta.get('is_first', True) or not self.state.started:
                 self.state.start(meta, self.decoder.num_queries)
-            levels, mask_feats = self.extract_feats(clip)
+            views = [self.extract_feats(clip)]
+            divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
+            for view in self.test_views[1:]:
+                views.append(self.extract_feats(
+                    view_input(clip, view, divisor)))
             frame_ids = meta.get('frame_ids', range(clip.shape[0]))
             for i, frame in enumerate(frame_ids):
                 self.state.add_frame_features(
-                    int(frame), [x[i] for x in levels], mask_feats[i])
+                    int(frame), *[([x[i] for x in levels], mask_feats[i])
+                                  for levels, mask_feats in views])
             for start, end in self.state.ready_clips():
                 self._run_clip(start, end)
             if meta.get('is_last', True):
@@ -210,6 +228,10 @@ class NOVIS(BaseVideoSegmentor):
         out = self.decoder(*self.state.clip_features(start, end))
         cls_logits = out['cls_logits'][-1][0]  # (N, K + 1)
         mask_logits = out['mask_logits'][-1][0]  # (N, T, h, w)
+        probs = cls_logits.softmax(-1)[:, :-1]  # drop "no object"
+        if len(self.test_views) > 1:
+            mask_logits, probs = self._average_views(
+                out['embeds'][0], mask_logits, probs, start, end)
         ids = self._track(out, start, end).to(mask_logits.device)
         n = ids.numel()
         order = torch.arange(n, device=ids.device)
@@ -219,8 +241,24 @@ class NOVIS(BaseVideoSegmentor):
                                f'to map its N queries onto tracks 0..N-1')
         inverse = torch.empty_like(ids)
         inverse[ids] = order
-        probs = cls_logits.softmax(-1)[:, :-1]  # drop "no object"
         self.state.finish_clip(mask_logits[inverse], probs[inverse])
+
+    def _average_views(self, embeds: Tensor, mask_logits: Tensor,
+                       probs: Tensor, start: int, end: int
+                       ) -> Tuple[Tensor, Tensor]:
+        """The plain clip's (N, T, h, w) mask logits and (N, K) class
+        probabilities averaged with those of the other test views."""
+        sum_logits, sum_probs = mask_logits.clone(), probs.clone()
+        for v, view in enumerate(self.test_views[1:], 1):
+            out = self.decoder(*self.state.clip_features(start, end, v))
+            logits = logits_to_reference(out['mask_logits'][-1][0], view,
+                                         mask_logits.shape[-2:])
+            perm = match_queries(mask_logits, embeds, logits,
+                                 out['embeds'][0])
+            sum_logits += logits[perm]
+            sum_probs += out['cls_logits'][-1][0].softmax(-1)[perm, :-1]
+        n = len(self.test_views)
+        return sum_logits / n, sum_probs / n
 
     def _track(self, out: Dict, start: int, end: int) -> Tensor:
         """Track ids (N,) of the clip's queries."""
