@@ -10,7 +10,8 @@ in its own process):
 * speed: frames/s of the ResNet-50 OVIS model (``configs/novis/r50_ovis.py``,
   100 queries, T=4 / S=2) at shortest edge 360 (360 x 640), on CPU, and on
   CUDA when a GPU is visible;
-* memory: peak RSS of the toy model (``novis_r18_toy.py``) streaming a
+* memory: peak RSS of the toy model (``novis_r18_toy.py``, one view: its
+  test-time augmentation off) streaming a
   100-frame and a 500-frame 360 x 640 video (and the R50 model's CUDA peak
   on a GPU): near-online streaming keeps only finished frames' RLEs, so the
   second must stay close to the first.

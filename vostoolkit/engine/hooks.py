@@ -2,12 +2,14 @@
 import os
 import os.path as osp
 import time
+from collections import Counter
 from typing import Optional
 
 import torch
 from mmengine.dist import broadcast, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
+from mmengine.optim.scheduler.param_scheduler import INF
 
 from vostoolkit.registry import HOOKS
 
@@ -26,10 +28,25 @@ class TrainTimeBudgetHook(Hook):
     ``iter_<N>.pth`` is saved (unless ``CheckpointHook`` just saved it) and
     recorded in ``last_checkpoint`` so ``--resume`` continues from it.
 
+    With ``fit_schedule=True``, a run that would not reach ``max_iters``
+    within the budget (a slower machine) has its schedule compressed to the
+    iterations it can afford, instead of being cut before its last
+    learning-rate drops: every ``fit_interval`` iterations the iterations
+    that fit in the remaining budget are estimated from the mean iteration
+    time so far (the first ``fit_interval // 2`` iterations not counted),
+    and ``max_iters``, the ends and milestones of the parameter schedulers,
+    a validation interval equal to ``max_iters`` and the points of
+    :class:`AttributeScheduleHook` s still ahead are scaled by that count
+    over the config's ``max_iters`` (never above the config's values; points
+    already passed stay). Only a run that starts at iteration 0 is fitted
+    (a resumed run keeps the schedule it resumes).
+
     Args:
         max_minutes (float): Training time budget in minutes.
         check_interval (int): Iterations between checks.
         save_checkpoint (bool): Save a checkpoint when stopping.
+        fit_schedule (bool): Compress the schedule to fit the budget.
+        fit_interval (int): Iterations between two fits.
 
     Attributes:
         started_at (float, optional): A ``time.monotonic()`` reading of this
@@ -43,21 +60,56 @@ class TrainTimeBudgetHook(Hook):
     priority = 'LOWEST'
 
     def __init__(self, max_minutes: float, check_interval: int = 10,
-                 save_checkpoint: bool = True) -> None:
-        if max_minutes <= 0 or check_interval < 1:
-            raise ValueError('TrainTimeBudgetHook needs max_minutes > 0 and '
-                             'check_interval >= 1')
+                 save_checkpoint: bool = True, fit_schedule: bool = False,
+                 fit_interval: int = 200) -> None:
+        if max_minutes <= 0 or check_interval < 1 or fit_interval < 2:
+            raise ValueError('TrainTimeBudgetHook needs max_minutes > 0, '
+                             'check_interval >= 1 and fit_interval >= 2')
         self.max_seconds = float(max_minutes) * 60.
         self.check_interval = int(check_interval)
         self.save = save_checkpoint
+        self.fit_schedule, self.fit_interval = fit_schedule, int(fit_interval)
         self.started_at: Optional[float] = None
         self._start: Optional[float] = None
         self.stopped_at: Optional[int] = None
+        self.fitted_max_iters: Optional[int] = None
 
     def before_train(self, runner) -> None:
         self._start = (time.monotonic() if self.started_at is None else
                        float(self.started_at))
         self.stopped_at = None
+        self.fitted_max_iters = None
+        self._plan = None
+        if self.fit_schedule and runner.iter == 0:
+            self._plan = ScheduleFitter(runner)
+        self._clock_from: Optional[tuple] = None
+
+    def _fit(self, runner, done: int) -> None:
+        """Compress the rest of the schedule to the iterations that fit."""
+        if done == self.fit_interval // 2:
+            self._clock_from = (done, time.monotonic())
+        if done % self.fit_interval or self._clock_from is None:
+            return
+        first, since = self._clock_from
+        now = time.monotonic()
+        per_iter = (now - since) / (done - first)
+        # a margin for the last check and the final checkpoint
+        left = self.max_seconds - (now - self._start) - max(
+            5.0, 0.01 * self.max_seconds)
+        fits = torch.tensor(done + max(1, int(left / per_iter)))
+        broadcast(fits)  # rank 0 decides, every rank applies it
+        target = min(int(fits.item()), self._plan.max_iters)
+        if target == runner.max_iters:
+            return
+        before = runner.max_iters
+        self._plan.apply(runner, target, done)
+        self.fitted_max_iters = runner.max_iters
+        if abs(before - runner.max_iters) >= 0.01 * self._plan.max_iters:
+            print_log(f'TrainTimeBudgetHook: {per_iter:.3f} s per '
+                      f'iteration; schedule fitted to the budget: '
+                      f'{runner.max_iters} of {self._plan.max_iters} '
+                      f'iterations ({self._plan.describe(runner)})',
+                      logger='current')
 
     def _over_budget(self) -> bool:
         over = torch.tensor(
@@ -68,6 +120,8 @@ class TrainTimeBudgetHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
         done = runner.iter + 1
+        if self._plan is not None and done < runner.max_iters:
+            self._fit(runner, done)
         if done % self.check_interval or done >= runner.max_iters:
             return
         if not self._over_budget():
@@ -88,6 +142,84 @@ class TrainTimeBudgetHook(Hook):
             with open(tmp, 'w') as f:
                 f.write(path)
             os.replace(tmp, osp.join(runner.work_dir, 'last_checkpoint'))
+
+
+class ScheduleFitter:
+    """The iteration schedule of a runner as its config set it, and its
+    scaling to another length (see ``TrainTimeBudgetHook(fit_schedule=
+    True)``).
+
+    Scaled: the train loop's ``max_iters`` (and a validation interval equal
+    to it), ``begin`` / ``end`` / ``milestones`` of every parameter
+    scheduler (iteration-based), and the points of every hook with
+    ``rescale_iterations`` (:class:`AttributeScheduleHook`). An iteration
+    already passed (at or before ``done``) keeps its current value, so no
+    learning-rate drop happens twice; one still ahead becomes
+    ``round(original * length / original max_iters)``, at least ``done + 1``.
+    """
+
+    def __init__(self, runner):
+        loop = runner.train_loop
+        if not hasattr(loop, '_max_iters'):
+            raise TypeError(f'fit_schedule needs an iteration-based train '
+                            f'loop, got {type(loop).__name__}')
+        self.max_iters = int(loop.max_iters)
+        self.val_interval = getattr(loop, 'val_interval', None)
+        self.schedulers = []
+        for sched in self._schedulers(runner):
+            if getattr(sched, 'by_epoch', False):
+                raise TypeError('fit_schedule needs iteration-based '
+                                f'parameter schedulers, got '
+                                f'{type(sched).__name__}(by_epoch=True)')
+            milestones = getattr(sched, 'milestones', None)
+            self.schedulers.append((sched, sched.begin, sched.end,
+                                    dict(milestones) if milestones else None))
+        self.hooks = [(h, list(h.points)) for h in runner.hooks
+                      if hasattr(h, 'rescale_iterations')]
+
+    @staticmethod
+    def _schedulers(runner) -> list:
+        scheds = runner.param_schedulers or []
+        if isinstance(scheds, dict):
+            return [s for group in scheds.values() for s in group]
+        return list(scheds)
+
+    def apply(self, runner, length: int, done: int) -> None:
+        """Scale what lies after iteration ``done`` to a schedule of
+        ``length`` iterations."""
+        factor = length / self.max_iters
+
+        def scaled(original: int, current: int) -> int:
+            if current <= done or original >= INF:  # passed, or open end
+                return current
+            return max(done + 1, int(round(original * factor)))
+
+        loop = runner.train_loop
+        if self.val_interval is not None and \
+                loop.val_interval == loop._max_iters:
+            loop.val_interval = length
+        loop._max_iters = length
+        for sched, begin, end, milestones in self.schedulers:
+            sched.begin = scaled(begin, sched.begin)
+            sched.end = scaled(end, sched.end)
+            if milestones is not None:
+                current = sorted(sched.milestones.elements())
+                originals = sorted(
+                    m for m, c in milestones.items() for _ in range(c))
+                sched.milestones = Counter(
+                    scaled(o, c) for o, c in zip(originals, current))
+        for hook, points in self.hooks:
+            hook.rescale_iterations(
+                [scaled(o, c) for (o, _), (c, _) in zip(points, hook.points)])
+
+    def describe(self, runner) -> str:
+        """The scaled milestones, for the log."""
+        parts = [f'{type(s).__name__} milestones '
+                 f'{sorted(s.milestones.elements())}'
+                 for s, _, _, m in self.schedulers if m is not None]
+        parts += [f'{h.attr} at {[it for it, _ in h.points]}'
+                  for h, _ in self.hooks]
+        return '; '.join(parts) or 'no schedulers'
 
 
 @HOOKS.register_module()
@@ -159,6 +291,16 @@ class AttributeScheduleHook(Hook):
             raise ValueError(f'AttributeScheduleHook: empty attribute in '
                              f'{attr!r}')
         self.attr, self.module_path, self.points = attr, module_path, points
+
+    def rescale_iterations(self, iterations) -> None:
+        """Move the points to new (increasing) iterations, values kept
+        (``TrainTimeBudgetHook(fit_schedule=True)`` uses it)."""
+        iterations = [int(i) for i in iterations]
+        if len(iterations) != len(self.points) or any(
+                b < a for a, b in zip(iterations, iterations[1:])):
+            raise ValueError(f'AttributeScheduleHook: {iterations} do not '
+                             f'match the points {self.points}')
+        self.points = [(i, v) for i, (_, v) in zip(iterations, self.points)]
 
     def value(self, it: int) -> float:
         """The schedule's value at iteration ``it``."""

@@ -171,3 +171,49 @@ def test_clip_without_objects_and_missing_video_length():
         data_samples=[sample]), False)
     with pytest.raises(ValueError, match='video_length'):
         model(**data, mode='predict')
+
+
+def _masks(pred):
+    """(k, T, H, W) bool masks of a prediction's RLEs."""
+    import numpy as np
+    import pycocotools.mask as mask_utils
+    return torch.from_numpy(np.stack([
+        np.stack([mask_utils.decode(r) for r in rles]) for rles in pred.rles
+    ])).bool()
+
+
+def test_flip_test_augmentation_makes_predictions_mirror_symmetric():
+    # With the flipped view averaged in, a video and its mirror image are
+    # two orderings of the same two views: the predictions must mirror each
+    # other (one clip, so tracking cannot break the symmetry). Without it a
+    # (random) model has no reason to be symmetric.
+    torch.manual_seed(0)
+    video = _video(4)
+    plain = _model()
+    a, b = _stream(plain, video, 4), _stream(plain, video.flip(-1), 4)
+    assert not torch.allclose(a.scores, b.scores)
+    tta = _model(test_aug=dict(flip=True))
+    tta.load_state_dict(plain.state_dict())
+    assert tta.test_views == [(1.0, False), (1.0, True)]
+    a, b = _stream(tta, video, 4), _stream(tta, video.flip(-1), 4)
+    torch.testing.assert_close(a.scores, b.scores)
+    assert torch.equal(a.labels, b.labels)
+    assert torch.equal(_masks(a), _masks(b).flip(-1))
+    assert _masks(a).any()
+
+
+def test_rescaled_views_stream_like_the_plain_model():
+    torch.manual_seed(0)
+    model = _model(test_aug=dict(scales=(1.0, 1.25, 0.75), flip=True))
+    assert len(model.test_views) == 6
+    video = _video(7)
+    whole = _stream(model, video, chunk=7)
+    assert all(len(r) == 7 for r in whole.rles)
+    assert whole.rles[0][0]['size'] == [48, 64]
+    # the views are cached with the frames, so chunking changes nothing
+    other = _stream(model, video, chunk=3)
+    torch.testing.assert_close(other.scores, whole.scores)
+    assert other.rles == whole.rles
+    plain = _model()
+    plain.load_state_dict(model.state_dict())
+    assert not torch.allclose(_stream(plain, video, 7).scores, whole.scores)
