@@ -2,9 +2,10 @@
 clips, overlapping clip logits being averaged, and the finished frames of
 every track kept as RLE until the video ends.
 
-Memory held for a video: the features of at most one clip of frames, the
-logits of the frames still covered by an open clip, and, per finished frame,
-N compressed RLE masks; nothing else grows with the video length.
+Memory held for a video: the features of at most one clip of frames (in
+each test view, with test-time augmentation), the logits of the frames
+still covered by an open clip, and, per finished frame, N compressed RLE
+masks; nothing else grows with the video length.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 

@@ -33,7 +33,8 @@ class TrainTimeBudgetHook(Hook):
     iterations it can afford, instead of being cut before its last
     learning-rate drops: every ``fit_interval`` iterations the iterations
     that fit in the remaining budget are estimated from the mean iteration
-    time so far (the first ``fit_interval // 2`` iterations not counted),
+    time (the slower of its mean so far, the first ``fit_interval // 2``
+    iterations not counted, and its mean since the previous fit),
     and ``max_iters``, the ends and milestones of the parameter schedulers,
     a validation interval equal to ``max_iters`` and the points of
     :class:`AttributeScheduleHook` s still ahead are scaled by that count
@@ -83,6 +84,7 @@ class TrainTimeBudgetHook(Hook):
         if self.fit_schedule and runner.iter == 0:
             self._plan = ScheduleFitter(runner)
         self._clock_from: Optional[tuple] = None
+        self._last_fit: Optional[tuple] = None
 
     def _fit(self, runner, done: int) -> None:
         """Compress the rest of the schedule to the iterations that fit."""
@@ -92,7 +94,13 @@ class TrainTimeBudgetHook(Hook):
             return
         first, since = self._clock_from
         now = time.monotonic()
+        # the slower of the mean so far and the mean since the last fit,
+        # so that a machine slowing down is followed at once
         per_iter = (now - since) / (done - first)
+        if self._last_fit is not None and done > self._last_fit[0]:
+            per_iter = max(per_iter, (now - self._last_fit[1]) /
+                           (done - self._last_fit[0]))
+        self._last_fit = (done, now)
         # a margin for the last check and the final checkpoint
         left = self.max_seconds - (now - self._start) - max(
             5.0, 0.01 * self.max_seconds)
