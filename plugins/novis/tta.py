@@ -19,7 +19,7 @@ View = Tuple[float, bool]
 
 
 def tta_views(scales: Sequence[float] = (1.0, ), flip: bool = False
-               ) -> List[View]:
+              ) -> List[View]:
     """The views of a test-time augmentation, the plain view first.
 
     Args:
@@ -33,9 +33,8 @@ def tta_views(scales: Sequence[float] = (1.0, ), flip: bool = False
     scales = [float(s) for s in scales]
     if any(s <= 0 for s in scales):
         raise ValueError(f'test-time scales must be > 0, got {scales}')
-    views = [(s, f) for s in dict.fromkeys([1.0] + scales)
-             for f in ((False, True) if flip else (False, ))]
-    return views
+    return [(s, f) for s in dict.fromkeys([1.0] + scales)
+            for f in ((False, True) if flip else (False, ))]
 
 
 def view_input(inputs: Tensor, view: View, size_divisor: int = 32) -> Tensor:

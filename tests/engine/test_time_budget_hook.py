@@ -3,7 +3,6 @@
 import os.path as osp
 import time
 import uuid
-
 from collections import Counter
 
 import pytest

@@ -116,7 +116,7 @@ class TrainTimeBudgetHook(Hook):
             print_log(f'TrainTimeBudgetHook: {per_iter:.3f} s per '
                       f'iteration; schedule fitted to the budget: '
                       f'{runner.max_iters} of {self._plan.max_iters} '
-                      f'iterations ({self._plan.describe(runner)})',
+                      f'iterations ({self._plan.describe()})',
                       logger='current')
 
     def _over_budget(self) -> bool:
@@ -172,7 +172,6 @@ class ScheduleFitter:
             raise TypeError(f'fit_schedule needs an iteration-based train '
                             f'loop, got {type(loop).__name__}')
         self.max_iters = int(loop.max_iters)
-        self.val_interval = getattr(loop, 'val_interval', None)
         self.schedulers = []
         for sched in self._schedulers(runner):
             if getattr(sched, 'by_epoch', False):
@@ -203,8 +202,7 @@ class ScheduleFitter:
             return max(done + 1, int(round(original * factor)))
 
         loop = runner.train_loop
-        if self.val_interval is not None and \
-                loop.val_interval == loop._max_iters:
+        if getattr(loop, 'val_interval', None) == loop._max_iters:
             loop.val_interval = length
         loop._max_iters = length
         for sched, begin, end, milestones in self.schedulers:
@@ -220,7 +218,7 @@ class ScheduleFitter:
             hook.rescale_iterations(
                 [scaled(o, c) for (o, _), (c, _) in zip(points, hook.points)])
 
-    def describe(self, runner) -> str:
+    def describe(self) -> str:
         """The scaled milestones, for the log."""
         parts = [f'{type(s).__name__} milestones '
                  f'{sorted(s.milestones.elements())}'
