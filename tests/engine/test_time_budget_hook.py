@@ -22,13 +22,14 @@ CONFIG = osp.join(ROOT, 'tests', 'tools', 'configs',
                   'tiny_baseline_synthetic.py')
 
 
-def _runner(work_dir, max_minutes):
+def _runner(work_dir, max_minutes, **hook_args):
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = str(work_dir)
     cfg.train_cfg.max_iters = 7
     cfg.default_hooks.checkpoint.interval = 100
     cfg.custom_hooks = [dict(type='TrainTimeBudgetHook',
-                             max_minutes=max_minutes, check_interval=2)]
+                             max_minutes=max_minutes, check_interval=2,
+                             **hook_args)]
     cfg.experiment_name = f'budget_{uuid.uuid4().hex[:8]}'
     return Runner.from_cfg(cfg)
 
@@ -68,6 +69,23 @@ def test_budget_counted_from_a_tool_start_includes_what_came_before(tmp_path):
     fresh = _runner(tmp_path / 'fresh', max_minutes=1)
     fresh.train()
     assert fresh.iter == 7
+
+
+def test_budget_counted_from_a_launching_tool_start(tmp_path):
+    """quickstart's data-parallel processes are launched after its
+    pretraining stage: the config's ``launched_at`` (a wall-clock reading)
+    counts the budget from the launcher's start, also when the process's
+    own tool started the clock later."""
+    runner = _runner(tmp_path / 'launched', max_minutes=1,
+                     launched_at=time.time() - 120)
+    start_budget_clock(runner, time.monotonic())
+    runner.train()
+    assert runner.iter == 2
+    recent = _runner(tmp_path / 'recent', max_minutes=1,
+                     launched_at=time.time() - 5)
+    start_budget_clock(recent, time.monotonic())
+    recent.train()
+    assert recent.iter == 7
 
 
 class _Clock:

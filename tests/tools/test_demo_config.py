@@ -5,9 +5,11 @@ import os.path as osp
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
+from mmengine.config import Config
 
 from vostoolkit.testing import load_tool
 
@@ -65,11 +67,14 @@ def _quickstart_module():
     return load_tool('tools/quickstart.py')
 
 
-def test_quickstart_wiring_on_tiny_data(tmp_path, capsys):
+@pytest.mark.parametrize('procs', ['1', '2'])
+def test_quickstart_wiring_on_tiny_data(tmp_path, capfd, procs):
     """``make quickstart`` (NOVIS on toy YouTube-VIS) on 2 tiny videos and
     3 iterations of each stage: data generated, the backbone's pretraining
     stage run, AP printed, a valid results.json zip and an overlay GIF
-    written."""
+    written; in this process or (what ``--procs auto`` picks on a 2-core
+    CPU machine) in 2 data-parallel processes launched by torchrun, each
+    with half the batch."""
     import zipfile
 
     from PIL import Image
@@ -84,17 +89,53 @@ def test_quickstart_wiring_on_tiny_data(tmp_path, capsys):
                  for item in ('videos=2', 'val_videos=1', 'frames=6')]]
     work = tmp_path / 'work'
     code = quickstart.main(['--work-dir', str(work), '--gif-score', '0',
-                            '--cfg-options', *options])
-    out = capsys.readouterr().out
-    assert code == 0
+                            '--procs', procs, '--cfg-options', *options])
+    out = capfd.readouterr().out
+    assert code == 0, out[-3000:]
     assert osp.isfile(osp.join(data, 'valid.json'))
     assert osp.isfile(stage)  # the backbone's pretraining stage ran first
     assert re.search(r'quickstart: novis_r18_toy.py: 3 iterations in '
                      r'[0-9.]+ min \(pretraining stage [0-9.]+ min '
-                     r'included\); toy val: AP [0-9.]+', out), out
+                     r'included\), ' + ('2 data-parallel processes x 1 '
+                     r'thread\(s\)' if procs == '2' else '1 process') +
+                     r'; toy val: AP [0-9.]+', out), out[-3000:]
     zip_path = str(work / 'results.zip')
     assert validate_vis_zip(zip_path, osp.join(data, 'valid.json')) == []
     with zipfile.ZipFile(zip_path) as zf:
         assert zf.namelist() == ['results.json']
     gif = Image.open(str(work / 'overlay.gif'))
     assert gif.n_frames == 6
+    if procs == '2':
+        assert 'Distributed training: True' in out, out[-3000:]
+        trained = Config.fromfile(str(work / 'quickstart_train.py'))
+        assert trained.train_dataloader.batch_size == 1  # 2 split in two
+        budget = [h for h in trained.custom_hooks
+                  if h['type'] == 'TrainTimeBudgetHook']
+        assert budget and budget[0]['launched_at'] <= time.time()
+
+
+def test_quickstart_process_count(monkeypatch):
+    """``--procs auto``: 2 data-parallel processes on a CPU-only machine
+    with 2+ cores and an even batch, each with half the cores; 1 on a GPU
+    machine, a 1-core machine or an odd batch. A count that does not divide
+    the batch is refused."""
+    from vostoolkit.apis import ToolError
+    quickstart = _quickstart_module()
+    cfg = Config(dict(train_dataloader=dict(batch_size=2)))
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(quickstart, '_cores', lambda: 2)
+    assert quickstart.training_processes('auto', cfg) == (2, 1)
+    assert quickstart.training_processes('1', cfg) == (1, 2)
+    monkeypatch.setattr(quickstart, '_cores', lambda: 16)
+    assert quickstart.training_processes('auto', cfg) == (2, 8)
+    monkeypatch.setattr(quickstart, '_cores', lambda: 1)
+    assert quickstart.training_processes('auto', cfg) == (1, 1)
+    monkeypatch.setattr(quickstart, '_cores', lambda: 2)
+    odd = Config(dict(train_dataloader=dict(batch_size=3)))
+    assert quickstart.training_processes('auto', odd) == (1, 2)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    assert quickstart.training_processes('auto', cfg) == (1, 2)
+    with pytest.raises(ToolError, match='does not divide'):
+        quickstart.training_processes('3', cfg)
+    with pytest.raises(ToolError, match='positive number'):
+        quickstart.training_processes('none', cfg)

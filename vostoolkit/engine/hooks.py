@@ -48,6 +48,12 @@ class TrainTimeBudgetHook(Hook):
         save_checkpoint (bool): Save a checkpoint when stopping.
         fit_schedule (bool): Compress the schedule to fit the budget.
         fit_interval (int): Iterations between two fits.
+        launched_at (float, optional): A ``time.time()`` reading (seconds
+            since the epoch) to count the budget from: set by a tool that
+            launches the training processes after spending part of the
+            budget itself (``tools/quickstart.py`` runs the pretraining
+            stage, then starts data-parallel processes with torchrun). When
+            ``started_at`` is also set, the earlier of the two counts.
 
     Attributes:
         started_at (float, optional): A ``time.monotonic()`` reading of this
@@ -62,7 +68,8 @@ class TrainTimeBudgetHook(Hook):
 
     def __init__(self, max_minutes: float, check_interval: int = 10,
                  save_checkpoint: bool = True, fit_schedule: bool = False,
-                 fit_interval: int = 200) -> None:
+                 fit_interval: int = 200,
+                 launched_at: Optional[float] = None) -> None:
         if max_minutes <= 0 or check_interval < 1 or fit_interval < 2:
             raise ValueError('TrainTimeBudgetHook needs max_minutes > 0, '
                              'check_interval >= 1 and fit_interval >= 2')
@@ -70,14 +77,20 @@ class TrainTimeBudgetHook(Hook):
         self.check_interval = int(check_interval)
         self.save = save_checkpoint
         self.fit_schedule, self.fit_interval = fit_schedule, int(fit_interval)
+        self.launched_at = None if launched_at is None else float(launched_at)
         self.started_at: Optional[float] = None
         self._start: Optional[float] = None
         self.stopped_at: Optional[int] = None
         self.fitted_max_iters: Optional[int] = None
 
     def before_train(self, runner) -> None:
-        self._start = (time.monotonic() if self.started_at is None else
-                       float(self.started_at))
+        now = time.monotonic()
+        starts = [now]
+        if self.started_at is not None:
+            starts.append(float(self.started_at))
+        if self.launched_at is not None:  # the epoch reading, on this clock
+            starts.append(now - (time.time() - self.launched_at))
+        self._start = min(starts)
         self.stopped_at = None
         self.fitted_max_iters = None
         self._plan = None
