@@ -61,11 +61,16 @@ def ensure_data(cfg) -> None:
 
 
 def set_budget(cfg, minutes) -> None:
-    """Replace the config's training time budget by ``minutes`` (if
-    given); keep the config's own budget otherwise."""
-    hooks = list(cfg.get('custom_hooks') or [])
-    if minutes is not None:
-        hooks = [h for h in hooks if h.get('type') != BUDGET_HOOK]
+    """Set the config's training time budget to ``minutes`` (if given):
+    its ``TrainTimeBudgetHook`` keeps its other arguments (e.g.
+    ``fit_schedule``); a config without one gets one."""
+    if minutes is None:
+        return
+    hooks = [dict(h) for h in cfg.get('custom_hooks') or []]
+    budget = [h for h in hooks if h.get('type') == BUDGET_HOOK]
+    for hook in budget:
+        hook['max_minutes'] = minutes
+    if not budget:
         hooks.append(dict(type=BUDGET_HOOK, max_minutes=minutes))
     cfg.custom_hooks = hooks
 

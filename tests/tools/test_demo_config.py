@@ -139,3 +139,23 @@ def test_quickstart_process_count(monkeypatch):
         quickstart.training_processes('3', cfg)
     with pytest.raises(ToolError, match='positive number'):
         quickstart.training_processes('none', cfg)
+
+
+def test_quickstart_minutes_keep_the_budget_hooks_other_arguments():
+    """``--minutes M`` changes the budget of the config's own hook (the toy
+    NOVIS one fits its schedule to the budget), or adds a hook."""
+    quickstart = _quickstart_module()
+    cfg = Config(dict(custom_hooks=[
+        dict(type='TrainTimeBudgetHook', max_minutes=15, fit_schedule=True),
+        dict(type='AttributeScheduleHook', attr='a', points=[[1, 0.0]])]))
+    quickstart.set_budget(cfg, None)
+    assert cfg.custom_hooks[0]['max_minutes'] == 15
+    quickstart.set_budget(cfg, 5)
+    assert [h['type'] for h in cfg.custom_hooks] == [
+        'TrainTimeBudgetHook', 'AttributeScheduleHook']
+    assert cfg.custom_hooks[0]['max_minutes'] == 5
+    assert cfg.custom_hooks[0]['fit_schedule'] is True
+    bare = Config(dict(custom_hooks=[]))
+    quickstart.set_budget(bare, 2)
+    assert bare.custom_hooks == [dict(type='TrainTimeBudgetHook',
+                                      max_minutes=2)]
