@@ -1,7 +1,7 @@
 """``make quickstart``: NOVIS on the toy YouTube-VIS videos, end to end.
 
     python tools/quickstart.py [--config CONFIG] [--work-dir DIR]
-        [--minutes M] [--procs auto|N] [--cfg-options key=value ...]
+        [--minutes M] [--procs N] [--cfg-options key=value ...]
 
 1. Generates the toy YouTube-VIS-format videos if missing (the config's
    ``data_root`` and ``toy_spec``).
@@ -10,13 +10,12 @@
    (``TrainTimeBudgetHook``; default: the config's own budget). A
    ``pretrain_stage`` of the config (the toy NOVIS backbone's frame-level
    pretraining) runs first when its weights are missing, inside the same
-   budget. On a machine without a CUDA GPU and with at least 2 cores,
-   ``--procs auto`` (the default) trains data-parallel: 2 processes
-   (torchrun, gloo) with half the cores each and half the config's batch
-   each, started once the stage is done and counting the same budget
-   (the prepared config is written to ``<work-dir>/quickstart_train.py``
-   and trained by ``tools/train.py --launcher pytorch``). ``--procs 1``
-   trains in this process.
+   budget. ``--procs N`` (N > 1) trains data-parallel instead of in this
+   process: N processes (torchrun; gloo without CUDA), each with 1/N of
+   the cores and of the config's batch, started once the stage is done and
+   counting the same budget (the prepared config is written to
+   ``<work-dir>/quickstart_train.py`` and trained by ``tools/train.py
+   --launcher pytorch``).
 3. Runs near-online inference on the toy val split once, scoring it with
    the official YouTube-VIS AP (``YouTubeVISMetric``) and writing the
    server's ``results.json`` zip (``<work-dir>/results.zip``), which is then
@@ -27,8 +26,8 @@
    with its id (rank by score) and category.
 """
 import argparse
-import json
 import copy
+import json
 import os
 import os.path as osp
 import socket
@@ -82,33 +81,21 @@ def _cores() -> int:
 
 
 def training_processes(requested: str, cfg) -> tuple:
-    """How to train: ``(processes, threads per process)``.
-
-    ``'auto'``: 2 data-parallel processes on a machine without a CUDA GPU
-    with at least 2 cores when the config's batch splits in two (measured
-    on the toy NOVIS config, 2 cores: AP 0.52 on average against 0.47 in
-    one 2-thread process; plugin README), else 1. A number: that many
-    processes; it must divide the batch. The cores are shared out evenly.
-    """
+    """``--procs``: ``(processes, threads per process)``; the processes
+    must divide the config's batch, and share the cores evenly."""
     from vostoolkit.apis import ToolError
     batch = int(cfg.train_dataloader.get('batch_size', 1))
-    cores = _cores()
-    if requested == 'auto':
-        import torch
-        procs = 2 if (not torch.cuda.is_available() and cores >= 2
-                      and batch % 2 == 0) else 1
-    else:
-        try:
-            procs = int(requested)
-        except ValueError:
-            procs = 0
-        if procs < 1:
-            raise ToolError(f'--procs {requested}: expected auto or a '
-                            'positive number of processes')
-        if batch % procs:
-            raise ToolError(f'--procs {procs} does not divide the '
-                            f'training batch size {batch}')
-    return procs, max(1, cores // procs)
+    try:
+        procs = int(requested)
+    except ValueError:
+        procs = 0
+    if procs < 1:
+        raise ToolError(f'--procs {requested}: expected a positive number '
+                        'of processes')
+    if batch % procs:
+        raise ToolError(f'--procs {procs} does not divide the training '
+                        f'batch size {batch}')
+    return procs, max(1, _cores() // procs)
 
 
 def _free_port() -> int:
@@ -268,10 +255,10 @@ def main(argv=None) -> int:
     parser.add_argument('--minutes', type=float, default=None,
                         help='training time budget (default: the '
                         "config's, 15 min for the toy NOVIS config)")
-    parser.add_argument('--procs', default='auto',
-                        help='training processes: auto (2 data-parallel '
-                        'CPU processes on a machine without CUDA and with '
-                        '2+ cores, else 1) or a number')
+    parser.add_argument('--procs', default='1',
+                        help='training processes (default 1; N > 1: '
+                        'data-parallel with torchrun, 1/N of the batch '
+                        'and of the cores each)')
     parser.add_argument('--gif-score', type=float, default=0.5,
                         help='score of the instances drawn in the GIF')
     parser.add_argument('--cfg-options', nargs='+', default=None,

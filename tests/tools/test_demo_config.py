@@ -72,9 +72,8 @@ def test_quickstart_wiring_on_tiny_data(tmp_path, capfd, procs):
     """``make quickstart`` (NOVIS on toy YouTube-VIS) on 2 tiny videos and
     3 iterations of each stage: data generated, the backbone's pretraining
     stage run, AP printed, a valid results.json zip and an overlay GIF
-    written; in this process or (what ``--procs auto`` picks on a 2-core
-    CPU machine) in 2 data-parallel processes launched by torchrun, each
-    with half the batch."""
+    written; trained in this process or (``--procs 2``) in 2 data-parallel
+    processes launched by torchrun, each with half the batch."""
     import zipfile
 
     from PIL import Image
@@ -115,30 +114,23 @@ def test_quickstart_wiring_on_tiny_data(tmp_path, capfd, procs):
 
 
 def test_quickstart_process_count(monkeypatch):
-    """``--procs auto``: 2 data-parallel processes on a CPU-only machine
-    with 2+ cores and an even batch, each with half the cores; 1 on a GPU
-    machine, a 1-core machine or an odd batch. A count that does not divide
-    the batch is refused."""
+    """``--procs N`` shares the cores out evenly (at least one thread a
+    process) and must divide the config's batch."""
     from vostoolkit.apis import ToolError
     quickstart = _quickstart_module()
     cfg = Config(dict(train_dataloader=dict(batch_size=2)))
-    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     monkeypatch.setattr(quickstart, '_cores', lambda: 2)
-    assert quickstart.training_processes('auto', cfg) == (2, 1)
     assert quickstart.training_processes('1', cfg) == (1, 2)
+    assert quickstart.training_processes('2', cfg) == (2, 1)
     monkeypatch.setattr(quickstart, '_cores', lambda: 16)
-    assert quickstart.training_processes('auto', cfg) == (2, 8)
+    assert quickstart.training_processes('2', cfg) == (2, 8)
     monkeypatch.setattr(quickstart, '_cores', lambda: 1)
-    assert quickstart.training_processes('auto', cfg) == (1, 1)
-    monkeypatch.setattr(quickstart, '_cores', lambda: 2)
-    odd = Config(dict(train_dataloader=dict(batch_size=3)))
-    assert quickstart.training_processes('auto', odd) == (1, 2)
-    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
-    assert quickstart.training_processes('auto', cfg) == (1, 2)
+    assert quickstart.training_processes('2', cfg) == (2, 1)
     with pytest.raises(ToolError, match='does not divide'):
         quickstart.training_processes('3', cfg)
-    with pytest.raises(ToolError, match='positive number'):
-        quickstart.training_processes('none', cfg)
+    for bad in ('0', 'auto'):
+        with pytest.raises(ToolError, match='positive number'):
+            quickstart.training_processes(bad, cfg)
 
 
 def test_quickstart_minutes_keep_the_budget_hooks_other_arguments():
