@@ -30,7 +30,6 @@ import copy
 import json
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 import time
@@ -98,12 +97,6 @@ def training_processes(requested: str, cfg) -> tuple:
     return procs, max(1, _cores() // procs)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def train_data_parallel(cfg, procs: int, threads: int,
                         launched_at: float) -> str:
     """Train the prepared ``cfg`` in ``procs`` processes with torchrun.
@@ -130,9 +123,9 @@ def train_data_parallel(cfg, procs: int, threads: int,
     tmp = f'{path}.{os.getpid()}.tmp.py'
     cfg.dump(tmp)
     os.replace(tmp, path)
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nnodes=1',
-           f'--nproc_per_node={procs}', '--master_addr=127.0.0.1',
-           f'--master_port={_free_port()}', TRAIN_TOOL, path,
+    # --standalone: a rendezvous on this machine at a free port
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone',
+           f'--nproc_per_node={procs}', TRAIN_TOOL, path,
            '--launcher', 'pytorch', '--work-dir', cfg.work_dir]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
