@@ -35,7 +35,9 @@ class NOVIS(BaseVideoSegmentor):
     mask logits are averaged over overlapping clips, and every frame, once
     final, is up-sampled to the original size and kept as RLE. At the end of
     the video the ``top_k`` (track, class) pairs by class probability x
-    mask score are returned in ``pred_instances``. With ``test_aug``, every
+    mask score are returned in ``pred_instances`` (with ``class_vote``, the
+    class probabilities also hear the auxiliary head's per-pixel classes
+    inside the track's masks). With ``test_aug``, every
     clip is also decoded on flipped / rescaled copies of its frames and the
     copies' outputs are averaged into the clip's before tracking.
 
@@ -66,10 +68,21 @@ class NOVIS(BaseVideoSegmentor):
             semantic head (``SemanticFPNHead``) trained on the backbone
             levels ``auxiliary_levels`` of every training frame, each pixel
             labelled with its instance's category or background (as in
-            mmseg's auxiliary heads: a training loss only, unused at
-            inference). Default none (the paper's model).
+            mmseg's auxiliary heads: a training loss; at inference only
+            with ``class_vote``). Default none (the paper's model).
         auxiliary_levels (Sequence[int]): Backbone outputs given to the
             auxiliary head, finest first.
+        class_vote (float): Weight w in [0, 1] of the auxiliary head's vote
+            on a track's class (not the paper's; needs ``auxiliary_head``):
+            the head's per-pixel class probabilities are averaged inside
+            the track's masks over the video (background dropped,
+            renormalised: q), and the track's class probabilities p become
+            ``p ** (1 - w) * (sum(p) * q) ** w``. Default 0 (the queries'
+            classes alone).
+        mask_score_power (float): The mask score (mean foreground
+            probability inside the binary masks, Mask2Former's) enters a
+            prediction's score raised to this power. Default 1
+            (Mask2Former's score).
         data_preprocessor (dict, optional): Defaults to
             ``VideoDataPreprocessor``.
         init_cfg (dict, optional): mmengine initialisation config.
@@ -81,6 +94,7 @@ class NOVIS(BaseVideoSegmentor):
                  top_k: int = 10, test_aug: Optional[dict] = None,
                  auxiliary_head: Optional[dict] = None,
                  auxiliary_levels: Sequence[int] = (1, 2, 3),
+                 class_vote: float = 0.0, mask_score_power: float = 1.0,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor,
@@ -102,7 +116,18 @@ class NOVIS(BaseVideoSegmentor):
         self.auxiliary_head = (HEADS.build(auxiliary_head)
                                if auxiliary_head is not None else None)
         self.auxiliary_levels = tuple(auxiliary_levels)
-        self.state = NOVISVideoState(clip_len, stride, self.tracker)
+        if not 0.0 <= class_vote <= 1.0:
+            raise ValueError(f'class_vote must be in [0, 1], got {class_vote}')
+        if class_vote and self.auxiliary_head is None:
+            raise ValueError('class_vote needs an auxiliary_head (the '
+                             'per-pixel classes that vote)')
+        if mask_score_power < 0:
+            raise ValueError(f'mask_score_power must be >= 0, got '
+                             f'{mask_score_power}')
+        self.class_vote = float(class_vote)
+        self.state = NOVISVideoState(clip_len, stride, self.tracker,
+                                     class_vote=class_vote,
+                                     mask_score_power=mask_score_power)
 
     def video_states(self) -> List[NOVISVideoState]:
         """Per-video state reset by the video loop (tracker included)."""
@@ -204,7 +229,11 @@ class NOVIS(BaseVideoSegmentor):
                     f'to plan its clips (see docs/data_pipeline.md)')
             if meta.get('is_first', True) or not self.state.started:
                 self.state.start(meta, self.decoder.num_queries)
-            views = [self.extract_feats(clip)]
+            backbone_feats = [] if self.class_vote else None
+            views = [self.extract_feats(clip, backbone_feats)]
+            semantics = (self._pixel_class_probs(
+                backbone_feats, views[0][1].shape[-2:])
+                if backbone_feats is not None else None)
             divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
             for view in self.test_views[1:]:
                 views.append(self.extract_feats(
@@ -214,6 +243,8 @@ class NOVIS(BaseVideoSegmentor):
                 self.state.add_frame_features(
                     int(frame), *[([x[i] for x in levels], mask_feats[i])
                                   for levels, mask_feats in views])
+                if semantics is not None:
+                    self.state.add_frame_semantics(int(frame), semantics[i])
             for start, end in self.state.ready_clips():
                 self._run_clip(start, end)
             if meta.get('is_last', True):
@@ -223,6 +254,16 @@ class NOVIS(BaseVideoSegmentor):
                     range(self.state.meta['video_length']))))
                 finished.append(sample)
         return finished
+
+    def _pixel_class_probs(self, backbone_feats: List[Tensor],
+                           hw: Tuple[int, int]) -> Tensor:
+        """(F, K + 1, H, W) per-pixel class probabilities of the auxiliary
+        head (background first) on the mask features' grid ``hw``."""
+        logits = self.auxiliary_head(
+            [backbone_feats[i] for i in self.auxiliary_levels])
+        logits = F.interpolate(logits, size=tuple(hw), mode='bilinear',
+                               align_corners=False)
+        return logits.softmax(1)
 
     def _run_clip(self, start: int, end: int) -> None:
         out = self.decoder(*self.state.clip_features(start, end))

@@ -1,10 +1,15 @@
-"""NOVIS model on tiny synthetic clips: losses, and streaming near-online
-inference that does not depend on how a video is chunked."""
+"""NOVIS model on tiny synthetic clips: losses, streaming near-online
+inference that does not depend on how a video is chunked, and how a video's
+tracks are scored (the auxiliary head's class vote, the mask score's
+exponent) against hand-computed values."""
+import math
+
 import pytest
 import torch
 from mmengine.structures import InstanceData
 
 import plugins.novis  # noqa: F401
+from plugins.novis.inference import VideoTrackResults
 from vostoolkit.registry import MODELS
 from vostoolkit.structures import VideoDataSample
 
@@ -215,5 +220,86 @@ def test_rescaled_views_stream_like_the_plain_model():
     torch.testing.assert_close(other.scores, whole.scores)
     assert other.rles == whole.rles
     plain = _model()
+    plain.load_state_dict(model.state_dict())
+    assert not torch.allclose(_stream(plain, video, 7).scores, whole.scores)
+
+
+AUX = dict(type='SemanticFPNHead', in_channels=(16, 32, 64), num_classes=2,
+           channels=16, num_groups=4)
+
+
+def _results(**kwargs):
+    """Two tracks, 2 classes, one 4 x 4 frame: track 0 covers the left
+    half (8 cells), track 1 nothing."""
+    res = VideoTrackResults(2, **kwargs)
+    res.add_class_probs(torch.tensor([[0.6, 0.2], [0.1, 0.1]]))
+    res.add_class_probs(torch.tensor([[0.4, 0.2], [0.1, 0.1]]))
+    logits = torch.full((2, 4, 4), -5.0)
+    logits[0, :, :2] = 5.0
+    # background, class 0, class 1: class 1 on the left half, background
+    # elsewhere
+    pixels = torch.zeros(3, 4, 4)
+    pixels[2, :, :2] = 0.75
+    pixels[1, :, :2] = 0.25
+    pixels[0, :, 2:] = 1.0
+    res.add_frame(0, logits, (4, 4), (4, 4), (4, 4), pixels)
+    return res
+
+
+def test_class_vote_pools_pixel_classes_inside_the_masks():
+    # mean over clips: track 0 p = (0.5, 0.2), track 1 p = (0.1, 0.1)
+    torch.testing.assert_close(_results().class_probs(),
+                               torch.tensor([[0.5, 0.2], [0.1, 0.1]]))
+    probs = _results(class_vote=0.5).class_probs()
+    # track 0: q = (0.25, 0.75) inside its mask, objectness 0.7
+    want0 = [math.sqrt(0.5 * 0.7 * 0.25), math.sqrt(0.2 * 0.7 * 0.75)]
+    # track 1 has no mask pixel: q uniform
+    want1 = [math.sqrt(0.1 * 0.2 * 0.5)] * 2
+    torch.testing.assert_close(probs, torch.tensor([want0, want1]))
+    # the vote turns track 0 over to class 1
+    assert probs[0].argmax() == 1
+    # all vote: p = objectness x q
+    torch.testing.assert_close(_results(class_vote=1.0).class_probs()[0],
+                               torch.tensor([0.7 * 0.25, 0.7 * 0.75]))
+
+
+def test_mask_score_power_sharpens_the_score():
+    for power in (1.0, 8.0):
+        res = _results(mask_score_power=power)
+        top = res.top_k(1, 1)
+        mask_score = torch.sigmoid(torch.tensor(5.0)).item()
+        assert top.labels.tolist() == [0] and top.track_ids.tolist() == [0]
+        torch.testing.assert_close(
+            top.scores, torch.tensor([0.5 * mask_score**power]))
+
+
+def test_vote_needs_an_auxiliary_head_and_a_weight_in_range():
+    with pytest.raises(ValueError, match='auxiliary_head'):
+        _model(class_vote=0.5)
+    with pytest.raises(ValueError, match=r'\[0, 1\]'):
+        _model(class_vote=1.5, auxiliary_head=AUX)
+    with pytest.raises(ValueError, match='mask_score_power'):
+        _model(mask_score_power=-1.0)
+
+
+def test_a_decisive_pixel_head_decides_the_classes_while_streaming():
+    torch.manual_seed(0)
+    model = _model(class_vote=1.0, auxiliary_head=AUX)
+    # every pixel of every frame: class 1 (index 2 after background)
+    classifier = model.auxiliary_head.classifier
+    torch.nn.init.zeros_(classifier.weight)
+    with torch.no_grad():
+        classifier.bias.copy_(torch.tensor([0.0, 0.0, 20.0]))
+    video = _video(7)
+    whole = _stream(model, video, chunk=7)
+    assert (whole.scores > 1e-6).any()
+    # each track's class 0 score is ~0 (q = (0, 1) wherever it has pixels)
+    assert (whole.labels[whole.scores > 1e-6] == 1).all()
+    # the per-pixel classes wait with their frames: chunking changes nothing
+    other = _stream(model, video, chunk=3)
+    torch.testing.assert_close(other.scores, whole.scores)
+    assert torch.equal(other.labels, whole.labels)
+    # without the vote, the same weights give the queries' own classes
+    plain = _model(auxiliary_head=AUX)
     plain.load_state_dict(model.state_dict())
     assert not torch.allclose(_stream(plain, video, 7).scores, whole.scores)
