@@ -57,9 +57,10 @@ class NOVIS(BaseVideoSegmentor):
             (else with the whole-clip output embeddings).
         top_k (int): Predictions kept per video.
         test_aug (dict, optional): Test-time augmentation,
-            ``dict(scales=(1.0, 1.25), flip=True)``: the clip is decoded on
-            every rescaled and / or horizontally flipped copy of its frames
-            too; each copy's queries are matched to the plain clip's
+            ``dict(scales=(1.0, 1.25), flip=True, vflip=False)``: the clip
+            is decoded on every rescaled and / or flipped (``flip``:
+            horizontally; ``vflip``: vertically, and both ways with
+            ``flip``) copy of its frames too; each copy's queries are matched to the plain clip's
             (Hungarian on mask IoU plus embedding cosine) and their mask
             logits, mapped back onto the plain grid, and class
             probabilities are averaged. Tracking uses the plain clip's

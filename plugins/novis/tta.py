@@ -1,12 +1,13 @@
 """Test-time augmentation for near-online inference: every clip is decoded
-again on horizontally flipped and / or rescaled copies of its frames, the
+again on flipped (horizontally, vertically or both) and / or rescaled
+copies of its frames, the
 queries of each copy ("view") are matched to those of the plain view, and
 their mask logits and class probabilities are averaged before tracking
 results are accumulated.
 
-A view is ``(scale, flip)``. The whole padded input is flipped and / or
-rescaled, so mapping a view's mask logits back onto the plain view's grid is
-exact for a flip and a bilinear resize for a scale.
+A view is ``(scale, hflip, vflip)``. The whole padded input is flipped
+and / or rescaled, so mapping a view's mask logits back onto the plain
+view's grid is exact for a flip and a bilinear resize for a scale.
 """
 from typing import List, Sequence, Tuple
 
@@ -15,26 +16,34 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-View = Tuple[float, bool]
+View = Tuple[float, bool, bool]
 
 
-def tta_views(scales: Sequence[float] = (1.0, ), flip: bool = False
-              ) -> List[View]:
+def tta_views(scales: Sequence[float] = (1.0, ), flip: bool = False,
+              vflip: bool = False) -> List[View]:
     """The views of a test-time augmentation, the plain view first.
 
     Args:
         scales (Sequence[float]): Input scales (1.0 is the test size).
         flip (bool): Add a horizontally flipped copy of every scale.
+        vflip (bool): Add a vertically flipped copy of every scale (and,
+            with ``flip``, one flipped both ways): for data whose objects
+            appear at any orientation.
 
     Returns:
-        list[tuple[float, bool]]: ``(scale, flip)`` pairs; ``(1.0, False)``
-        first, whatever the order given.
+        list[tuple[float, bool, bool]]: ``(scale, hflip, vflip)``;
+        ``(1.0, False, False)`` first, whatever the order given.
     """
     scales = [float(s) for s in scales]
     if any(s <= 0 for s in scales):
         raise ValueError(f'test-time scales must be > 0, got {scales}')
-    return [(s, f) for s in dict.fromkeys([1.0] + scales)
-            for f in ((False, True) if flip else (False, ))]
+    return [(s, h, v) for s in dict.fromkeys([1.0] + scales)
+            for v in ((False, True) if vflip else (False, ))
+            for h in ((False, True) if flip else (False, ))]
+
+
+def _flip_dims(view: View) -> Tuple[int, ...]:
+    return tuple(d for d, on in ((-2, view[2]), (-1, view[1])) if on)
 
 
 def view_input(inputs: Tensor, view: View, size_divisor: int = 32) -> Tensor:
@@ -44,8 +53,8 @@ def view_input(inputs: Tensor, view: View, size_divisor: int = 32) -> Tensor:
     features' stride), then is padded with zeros at the bottom and right to
     ``size_divisor`` like the plain input.
     """
-    scale, flip = view
-    x = inputs.flip(-1) if flip else inputs
+    scale, dims = view[0], _flip_dims(view)
+    x = inputs.flip(dims) if dims else inputs
     if scale != 1.0:
         h, w = _scaled_cells(x.shape[-2:], 4, scale)
         x = F.interpolate(x, size=(4 * h, 4 * w), mode='bilinear',
@@ -65,7 +74,7 @@ def logits_to_reference(logits: Tensor, view: View,
                         ref_hw: Sequence[int]) -> Tensor:
     """Map a view's mask logits (..., h', w') onto the plain view's grid
     ``ref_hw`` (the stride-4 grid of the padded plain input)."""
-    scale, flip = view
+    scale, dims = view[0], _flip_dims(view)
     if scale != 1.0:
         h, w = _scaled_cells(ref_hw, 1, scale)
         lead = logits.shape[:-2]
@@ -73,7 +82,7 @@ def logits_to_reference(logits: Tensor, view: View,
         x = F.interpolate(x, size=tuple(ref_hw), mode='bilinear',
                           align_corners=False)
         logits = x.reshape(*lead, *ref_hw)
-    return logits.flip(-1) if flip else logits
+    return logits.flip(dims) if dims else logits
 
 
 def match_queries(ref_logits: Tensor, ref_embeds: Tensor, logits: Tensor,

@@ -187,23 +187,31 @@ def _masks(pred):
     ])).bool()
 
 
-def test_flip_test_augmentation_makes_predictions_mirror_symmetric():
-    # With the flipped view averaged in, a video and its mirror image are
-    # two orderings of the same two views: the predictions must mirror each
-    # other (one clip, so tracking cannot break the symmetry). Without it a
-    # (random) model has no reason to be symmetric.
+@pytest.mark.parametrize('vflip', [False, True])
+def test_flip_test_augmentation_makes_predictions_mirror_symmetric(vflip):
+    # With the flipped views averaged in, a video and its mirror image are
+    # two orderings of the same views: the predictions must mirror each
+    # other (one clip, so tracking cannot break the symmetry). Without them
+    # a (random) model has no reason to be symmetric. Vertically: frames of
+    # 64 x 64, which the padding to 32 leaves as they are.
     torch.manual_seed(0)
-    video = _video(4)
+    dim = -2 if vflip else -1
+    video = _video(4, h=64) if vflip else _video(4)
+    ori = tuple(video.shape[-2:])
     plain = _model()
-    a, b = _stream(plain, video, 4), _stream(plain, video.flip(-1), 4)
+    a = _stream(plain, video, 4, ori)
+    b = _stream(plain, video.flip(dim), 4, ori)
     assert not torch.allclose(a.scores, b.scores)
-    tta = _model(test_aug=dict(flip=True))
+    tta = _model(test_aug=dict(flip=True, vflip=vflip))
     tta.load_state_dict(plain.state_dict())
-    assert tta.test_views == [(1.0, False), (1.0, True)]
-    a, b = _stream(tta, video, 4), _stream(tta, video.flip(-1), 4)
+    assert tta.test_views == [
+        (1.0, False, False), (1.0, True, False)] + (
+            [(1.0, False, True), (1.0, True, True)] if vflip else [])
+    a = _stream(tta, video, 4, ori)
+    b = _stream(tta, video.flip(dim), 4, ori)
     torch.testing.assert_close(a.scores, b.scores)
     assert torch.equal(a.labels, b.labels)
-    assert torch.equal(_masks(a), _masks(b).flip(-1))
+    assert torch.equal(_masks(a), _masks(b).flip(dim))
     assert _masks(a).any()
 
 

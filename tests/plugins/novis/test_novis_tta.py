@@ -8,25 +8,59 @@ from plugins.novis.tta import (logits_to_reference, match_queries,
 
 
 def test_views_put_the_plain_view_first():
-    assert tta_views() == [(1.0, False)]
+    assert tta_views() == [(1.0, False, False)]
     assert tta_views((1.25, 1.0), flip=True) == [
-        (1.0, False), (1.0, True), (1.25, False), (1.25, True)]
+        (1.0, False, False), (1.0, True, False), (1.25, False, False),
+        (1.25, True, False)]
+    assert tta_views(vflip=True) == [(1.0, False, False), (1.0, False, True)]
+    assert tta_views(flip=True, vflip=True) == [
+        (1.0, False, False), (1.0, True, False), (1.0, False, True),
+        (1.0, True, True)]
     with pytest.raises(ValueError, match='> 0'):
         tta_views((0.0, ))
 
 
 def test_flipped_view_maps_back_exactly():
     frames = torch.rand(2, 3, 64, 96)
-    view = view_input(frames, (1.0, True))
+    view = view_input(frames, (1.0, True, False))
     assert torch.equal(view[..., 0], frames[..., -1])
     logits = torch.rand(5, 2, 16, 24)
-    assert torch.equal(
-        logits_to_reference(logits.flip(-1), (1.0, True), (16, 24)), logits)
+    assert torch.equal(logits_to_reference(
+        logits.flip(-1), (1.0, True, False), (16, 24)), logits)
+    # vertically, and both ways (a half turn)
+    view = view_input(frames, (1.0, False, True))
+    assert torch.equal(view[..., 0, :], frames[..., -1, :])
+    assert torch.equal(view_input(frames, (1.0, True, True)),
+                       frames.flip(-1).flip(-2))
+    assert torch.equal(logits_to_reference(
+        logits.flip(-2), (1.0, False, True), (16, 24)), logits)
+    assert torch.equal(logits_to_reference(
+        logits.flip(-1, -2), (1.0, True, True), (16, 24)), logits)
+
+
+def test_every_view_maps_a_stride_4_map_of_its_input_back():
+    # a smooth image: a stride-4 "logit" map computed on any view, mapped
+    # back, matches the one computed on the plain input
+    ys, xs = torch.meshgrid(torch.linspace(0, 1, 64),
+                            torch.linspace(0, 1, 96), indexing='ij')
+    frames = torch.stack([ys + 2 * xs] * 3)[None]  # (1, 3, 64, 96)
+
+    def logits(x):
+        return torch.nn.functional.avg_pool2d(x[:, :1], 4)  # (1, 1, h, w)
+
+    plain = logits(frames)
+    for view in tta_views((1.0, 1.25), flip=True, vflip=True):
+        back = logits_to_reference(
+            logits(view_input(frames, view, size_divisor=32)), view,
+            (16, 24))
+        inner = (slice(None), slice(None), slice(2, -2), slice(2, -2))
+        torch.testing.assert_close(back[inner], plain[inner], atol=0.03,
+                                   rtol=0, msg=str(view))
 
 
 def test_rescaled_view_is_padded_and_maps_back():
     frames = torch.rand(2, 3, 64, 96)
-    view = view_input(frames, (1.25, False), size_divisor=32)
+    view = view_input(frames, (1.25, False, False), size_divisor=32)
     # 16 x 24 cells of stride 4 -> 20 x 30 cells, padded to 96 x 128
     assert view.shape[-2:] == (96, 128)
     assert view[..., 80:, :].abs().sum() == 0
@@ -37,7 +71,8 @@ def test_rescaled_view_is_padded_and_maps_back():
     ramp = ys[:, None].expand(24, 32).clone()
     ramp[20:] = 100.0
     ramp[:, 30:] = -100.0
-    back = logits_to_reference(ramp[None, None], (1.25, False), (16, 24))
+    back = logits_to_reference(ramp[None, None], (1.25, False, False),
+                               (16, 24))
     assert back.shape == (1, 1, 16, 24)
     expect = (torch.arange(16).float() + 0.5) / 16
     torch.testing.assert_close(back[0, 0, 2:-2, 0], expect[2:-2] * 20 / 24,
