@@ -4,10 +4,11 @@
 # +-5 frames, volumetric dice, overlap-embedding tracking, T=4 / S=2
 # inference); the network is narrower, its backbone's only pretraining is
 # the toy frames' (pretrain_stage below; no outside weights), and that
-# pretraining's per-pixel task goes on as an auxiliary loss for the first
-# 3000 iterations. The 64 x 96 toy frames are up-sampled x2 (train and
-# test) so that the stride-4 mask features are 32 x 48: at 16 x 24 the toy
-# objects (about 15 px wide) are only 4 cells across.
+# pretraining's per-pixel task goes on as an auxiliary loss (which also
+# votes on the classes at test time). The 64 x 96 toy frames are
+# up-sampled x2 (train and test) so that the stride-4 mask features are
+# 32 x 48: at 16 x 24 the toy objects (about 15 px wide) are only 4 cells
+# across.
 #
 #   python tools/train.py configs/novis/novis_r18_toy.py   # both stages
 #   python tools/test.py configs/novis/novis_r18_toy.py \
@@ -84,8 +85,8 @@ model = dict(
     # mask logits and class probabilities averaged. Horizontal flips and
     # x1.25 (4 views) raised AP on each of ten trained toy checkpoints,
     # 0.503 -> 0.536 on average (session 10); the vertical flips, on each
-    # of seven more, 0.508 -> 0.518 (session 13; plugin README). Inference
-    # takes about 6x as long as one view.
+    # of seven more, 0.511 -> 0.521 (session 13; plugin README). Each clip
+    # is decoded 8 times.
     test_aug=dict(scales=(1.0, 1.25), flip=True, vflip=True),
     # Two scoring choices (not the paper's), session 12. The auxiliary
     # head's per-pixel classes, averaged inside each track's masks, vote on
