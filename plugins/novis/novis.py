@@ -60,11 +60,12 @@ class NOVIS(BaseVideoSegmentor):
             ``dict(scales=(1.0, 1.25), flip=True, vflip=False)``: the clip
             is decoded on every rescaled and / or flipped (``flip``:
             horizontally; ``vflip``: vertically, and both ways with
-            ``flip``) copy of its frames too; each copy's queries are matched to the plain clip's
-            (Hungarian on mask IoU plus embedding cosine) and their mask
-            logits, mapped back onto the plain grid, and class
-            probabilities are averaged. Tracking uses the plain clip's
-            embeddings. Default none (one view, the paper's inference).
+            ``flip``) copy of its frames too; each copy's queries are
+            matched to the plain clip's (Hungarian on mask IoU plus
+            embedding cosine) and their mask logits, mapped back onto the
+            plain grid, and class probabilities are averaged. Tracking uses
+            the plain clip's embeddings. Default none (one view, the
+            paper's inference).
         auxiliary_head (dict, optional): ``HEADS`` config of a per-pixel
             semantic head (``SemanticFPNHead``) trained on the backbone
             levels ``auxiliary_levels`` of every training frame, each pixel

@@ -1,9 +1,8 @@
 """Test-time augmentation for near-online inference: every clip is decoded
 again on flipped (horizontally, vertically or both) and / or rescaled
-copies of its frames, the
-queries of each copy ("view") are matched to those of the plain view, and
-their mask logits and class probabilities are averaged before tracking
-results are accumulated.
+copies of its frames, the queries of each copy ("view") are matched to
+those of the plain view, and their mask logits and class probabilities are
+averaged before tracking results are accumulated.
 
 A view is ``(scale, hflip, vflip)``. The whole padded input is flipped
 and / or rescaled, so mapping a view's mask logits back onto the plain
