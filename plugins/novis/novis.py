@@ -70,8 +70,9 @@ class NOVIS(BaseVideoSegmentor):
             semantic head (``SemanticFPNHead``) trained on the backbone
             levels ``auxiliary_levels`` of every training frame, each pixel
             labelled with its instance's category or background (as in
-            mmseg's auxiliary heads: a training loss; at inference only
-            with ``class_vote``). Default none (the paper's model).
+            mmseg's auxiliary heads: a training loss; at inference, its
+            ``logits_at``, only with ``class_vote``). Default none (the
+            paper's model).
         auxiliary_levels (Sequence[int]): Backbone outputs given to the
             auxiliary head, finest first.
         class_vote (float): Weight w in [0, 1] of the auxiliary head's vote
@@ -261,11 +262,8 @@ class NOVIS(BaseVideoSegmentor):
                            hw: Tuple[int, int]) -> Tensor:
         """(F, K + 1, H, W) per-pixel class probabilities of the auxiliary
         head (background first) on the mask features' grid ``hw``."""
-        logits = self.auxiliary_head(
-            [backbone_feats[i] for i in self.auxiliary_levels])
-        logits = F.interpolate(logits, size=tuple(hw), mode='bilinear',
-                               align_corners=False)
-        return logits.softmax(1)
+        return self.auxiliary_head.logits_at(
+            [backbone_feats[i] for i in self.auxiliary_levels], hw).softmax(1)
 
     def _run_clip(self, start: int, end: int) -> None:
         out = self.decoder(*self.state.clip_features(start, end))

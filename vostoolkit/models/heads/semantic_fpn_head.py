@@ -108,8 +108,11 @@ class SemanticFPNHead(BaseHead):
             acc = hits.sum() / fg.sum().clamp(min=1)
         return dict(loss_sem=self.loss_weight * loss, acc_fg=acc)
 
+    def logits_at(self, feats: Sequence[Tensor], size) -> Tensor:
+        """(N, K + 1, H, W) logits bilinearly resized to ``size`` (H, W)."""
+        return F.interpolate(self(feats), size=tuple(size), mode='bilinear',
+                             align_corners=False)
+
     def predict(self, feats: Sequence[Tensor], size) -> Tensor:
         """(N, H, W) label maps (0 background) at ``size`` (H, W)."""
-        logits = F.interpolate(self(feats), size=tuple(size),
-                               mode='bilinear', align_corners=False)
-        return logits.argmax(1)
+        return self.logits_at(feats, size).argmax(1)
