@@ -14,6 +14,8 @@ from .vis_eval import VISGroundTruth, evaluate_vis
 from .vos_measures import (boundary_radius, db_statistics, decay_bin_edges,
                            disk, f_measure, jaccard, pair_jf, seg2bmap)
 from .ytvos_eval import evaluate_youtube_vos
+from .mose_eval import evaluate_mose, evaluate_mose_v2
+from .vost_eval import evaluate_vost
 
 __all__ = [
     'evaluate_davis', 'summarize_davis', 'evaluate_youtube_vos',
@@ -24,5 +26,6 @@ __all__ = [
     'validate_vis_zip', 'boundary_radius', 'db_statistics', 'decay_bin_edges',
     'disk', 'f_measure', 'jaccard', 'pair_jf', 'seg2bmap', 'DAVISMetric',
     'YouTubeVOSMetric', 'YouTubeVISMetric', 'DAVISSubmission',
-    'YouTubeVOSSubmission', 'YouTubeVISSubmission'
+    'YouTubeVOSSubmission', 'YouTubeVISSubmission', 'evaluate_mose',
+    'evaluate_mose_v2', 'evaluate_vost'
 ]
