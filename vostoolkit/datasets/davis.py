@@ -102,10 +102,14 @@ class DAVISDataset(BaseVideoDataset):
             f'missing; is data_root a DAVIS root (ImageSets/, JPEGImages/, '
             f'Annotations/)?')
 
+    def _sequence_dirs(self, seq: str) -> Tuple[str, str]:
+        """(frame folder, annotation folder) of a sequence; layouts that
+        differ from DAVIS only here (MOSE, VOST) override it."""
+        return (osp.join(self.data_root, 'JPEGImages', self.resolution, seq),
+                osp.join(self.data_root, 'Annotations', self.resolution, seq))
+
     def _load_sequence(self, seq: str, split_file: str) -> dict:
-        img_dir = osp.join(self.data_root, 'JPEGImages', self.resolution, seq)
-        ann_dir = osp.join(self.data_root, 'Annotations', self.resolution,
-                           seq)
+        img_dir, ann_dir = self._sequence_dirs(seq)
         if not osp.isdir(img_dir):
             raise DataError(img_dir, f'frame folder of sequence {seq!r} '
                             f'(listed in {split_file}) is missing')
