@@ -9,6 +9,13 @@
     python tools/eval.py youtube-vis --gt ANN.json \
         --pred results.json|results.zip [--json OUT]
 
+    python tools/eval.py mose --gt data/mose/train --videos held_out.txt \
+        --pred results/ [--json OUT]
+    python tools/eval.py mosev2 --gt data/mose_v2/valid --pred results/ \
+        [--meta meta.json] [--allow-missing] [--json OUT]
+    python tools/eval.py vost --gt-root data/vost --pred results/ \
+        [--split val] [--json OUT]
+
 Prints a table; ``--json`` also writes every number (per object and per
 sequence for DAVIS). Bad input exits with status 2 and one line naming the
 file.
@@ -26,6 +33,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from vostoolkit.evaluation import (evaluate_davis, evaluate_vis,  # noqa: E402
                                    evaluate_youtube_vos)
+from vostoolkit.evaluation import (evaluate_mose,  # noqa: E402
+                                   evaluate_mose_v2, evaluate_vost)
 from vostoolkit.utils import DataError  # noqa: E402
 
 
@@ -59,9 +68,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     vis.add_argument('--pred', required=True,
                      help='results.json or a zip holding it')
 
-    for p in (davis, ytvos, vis):
+    mose = sub.add_parser('mose', help='MOSE v1 J&F (DAVIS rules)')
+    mosev2 = sub.add_parser('mosev2', help='MOSE v2 (official score.py)')
+    for p in (mose, mosev2):
+        p.add_argument('--gt', required=True, help='MOSE root, split '
+                       'folder or Annotations folder (all frames labelled)')
+        p.add_argument('--pred', required=True,
+                       help='folder or zip of [Annotations/]<video>/*.png')
+        p.add_argument('--split', default='valid')
+        p.add_argument('--videos', help='text file: evaluate these videos')
+    mosev2.add_argument('--meta', help="the scorer's meta.json")
+    mosev2.add_argument('--allow-missing', action='store_true',
+                        help='score videos without predictions 0 (as the '
+                        'server does) instead of failing')
+    vost = sub.add_parser('vost', help='VOST J and J_last')
+    vost.add_argument('--gt-root', required=True, help='VOST root')
+    vost.add_argument('--pred', required=True,
+                      help='folder or zip of <sequence>/<frame>.png')
+    vost.add_argument('--split', default='val')
+
+    for p in (davis, ytvos, vis, mose, mosev2, vost):
         p.add_argument('--json', help='write all results to this file')
-    for p in (davis, ytvos):
+    for p in (davis, ytvos, mose, mosev2, vost):
         p.add_argument('--workers', type=int, default=2,
                        help='worker processes (default 2)')
     return parser.parse_args(argv)
@@ -93,6 +121,17 @@ def run(args: argparse.Namespace) -> dict:
             args.data_root, args.pred, split=args.split, videos=args.videos,
             seen_categories=args.seen_meta, exclude_last=args.exclude_last,
             num_workers=args.workers)
+    if args.benchmark == 'mose':
+        return evaluate_mose(args.gt, args.pred, split=args.split,
+                             videos=args.videos, num_workers=args.workers)
+    if args.benchmark == 'mosev2':
+        return evaluate_mose_v2(args.gt, args.pred, meta=args.meta,
+                                split=args.split, videos=args.videos,
+                                allow_missing_videos=args.allow_missing,
+                                num_workers=args.workers)
+    if args.benchmark == 'vost':
+        return evaluate_vost(args.gt_root, args.pred, split=args.split,
+                             num_workers=args.workers)
     return evaluate_vis(args.gt, load_vis_results(args.pred),
                         results_name=f'{args.pred}:results.json'
                         if zipfile.is_zipfile(args.pred) else None)
@@ -107,7 +146,11 @@ def print_table(benchmark: str, res: dict) -> None:
     scalars = {k: v for k, v in res.items() if isinstance(v, (int, float))}
     print('  '.join(f'{k:>9s}' for k in scalars))
     print('  '.join(f'{_fmt(v):>9s}' for v in scalars.values()))
-    if benchmark == 'davis' and res.get('per_sequence'):
+    if benchmark == 'mosev2':
+        p = res['printed']
+        print('\n(as score.py prints them) ' + ', '.join(
+            f'{k}: {p[k]}' for k in p if k != 'per_object'))
+    if benchmark in ('davis', 'mose') and res.get('per_sequence'):
         print(f'\n{"sequence":24s} {"J&F":>7s} {"J":>7s} {"F":>7s}')
         for name, row in res['per_sequence'].items():
             print(f'{name:24s} {_fmt(row["J&F-Mean"])} {_fmt(row["J-Mean"])} '

@@ -8,6 +8,11 @@
     python tools/validate_submission.py youtube-vis OUT.zip \
         --gt data/youtube_vis_2019/valid.json
 
+    python tools/validate_submission.py mose OUT.zip --gt data/mose/valid
+    python tools/validate_submission.py mosev2 OUT.zip --gt data/mose_v2/valid
+    python tools/validate_submission.py vost OUT.zip --gt data/vost \
+        [--split val]
+
 Prints one line per problem and exits with status 1 if there is any,
 0 (and "OK") otherwise.
 """
@@ -19,12 +24,15 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from vostoolkit.evaluation import (validate_davis_zip,  # noqa: E402
                                    validate_vis_zip, validate_ytvos_zip)
+from vostoolkit.evaluation import (validate_mose_zip,  # noqa: E402
+                                   validate_vost_zip)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('benchmark',
-                        choices=['davis', 'youtube-vos', 'youtube-vis'])
+                        choices=['davis', 'youtube-vos', 'youtube-vis',
+                                 'mose', 'mosev2', 'vost'])
     parser.add_argument('zip', help='the submission zip')
     parser.add_argument('--gt', required=True,
                         help='DAVIS root | YouTube-VOS split folder (or '
@@ -46,6 +54,13 @@ def main(argv=None) -> int:
     elif args.benchmark == 'youtube-vos':
         problems = validate_ytvos_zip(args.zip, args.gt,
                                       split=args.split or 'valid')
+    elif args.benchmark in ('mose', 'mosev2'):
+        problems = validate_mose_zip(
+            args.zip, args.gt, split=args.split or 'valid',
+            version=2 if args.benchmark == 'mosev2' else 1)
+    elif args.benchmark == 'vost':
+        problems = validate_vost_zip(args.zip, args.gt,
+                                     split=args.split or 'val')
     else:
         problems = validate_vis_zip(args.zip, args.gt)
     for line in problems:

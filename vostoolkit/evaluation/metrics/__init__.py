@@ -1,11 +1,15 @@
 """mmengine metrics: DAVIS J&F, YouTube-VOS G, YouTube-VIS AP, and the
 submission writers."""
-from .submission_metrics import (DAVISSubmission, YouTubeVISSubmission,
-                                 YouTubeVOSSubmission)
+from .submission_metrics import (DAVISSubmission, MOSESubmission,
+                                 MOSEv2Submission, VOSTSubmission,
+                                 YouTubeVISSubmission, YouTubeVOSSubmission)
 from .vis_metric import YouTubeVISMetric
 from .vos_metrics import DAVISMetric, YouTubeVOSMetric
+from .mose_vost_metrics import MOSEMetric, MOSEv2Metric, VOSTMetric
 
 __all__ = [
     'DAVISMetric', 'YouTubeVOSMetric', 'YouTubeVISMetric', 'DAVISSubmission',
-    'YouTubeVOSSubmission', 'YouTubeVISSubmission'
+    'YouTubeVOSSubmission', 'YouTubeVISSubmission', 'MOSEMetric',
+    'MOSEv2Metric', 'VOSTMetric', 'MOSESubmission', 'MOSEv2Submission',
+    'VOSTSubmission'
 ]
