@@ -219,3 +219,32 @@ def test_eval_tool_and_bad_input(sets, tmp_path):
         os.rename(osp.join(pred, name + '_x'), osp.join(pred, name))
     assert tool.main(['vost', '--gt-root', str(tmp_path), '--pred',
                       pred]) == 2
+
+
+def test_submission_writers_and_validators(toy_data, tmp_path):
+    from vostoolkit.evaluation import (validate_mose_zip, validate_vost_zip,
+                                       write_mose_submission,
+                                       write_vost_submission)
+    root, gt = toy_data('mose')
+    videos = [(g.name, g.frame_names, g.id_maps) for g in gt['valid']]
+    v1, v2 = str(tmp_path / 'v1.zip'), str(tmp_path / 'v2.zip')
+    write_mose_submission(v1, videos, version=1)
+    write_mose_submission(v2, videos, version=2)
+    assert validate_mose_zip(v1, root, 'valid', version=1) == []
+    assert validate_mose_zip(v2, osp.join(root, 'valid'), version=2) == []
+    (problem, ) = validate_mose_zip(v1, root, 'valid', version=2)
+    assert problem.startswith('zip layout') and "under 'Annotations/'" in \
+        problem
+    short = [(n, f[:-1], m[:-1]) for n, f, m in videos]
+    write_mose_submission(v1, short, version=1)
+    assert [p.endswith(': missing') for p in
+            validate_mose_zip(v1, root, version=1)] == [True] * len(videos)
+    root, gt = toy_data('vost')
+    videos = [(g.name, g.frame_names, g.id_maps) for g in gt['val']]
+    vz = str(tmp_path / 'vost.zip')
+    write_vost_submission(vz, videos)
+    assert validate_vost_zip(vz, root) == []
+    bad = [(n, f, np.where(m > 0, 9, 0)) for n, f, m in videos[:1]]
+    write_vost_submission(vz, bad + videos[1:])
+    problems = validate_vost_zip(vz, root)
+    assert problems and all('ids [9]' in p for p in problems)
