@@ -37,8 +37,11 @@ def object_ious(gt: np.ndarray, pred: np.ndarray, num_objects: int
         np.ndarray: (O,) IoU, 1 where the union is empty.
     """
     n = num_objects + 1
-    g = np.where(gt < n, gt, 0).astype(np.intp)
-    p = np.where(pred < n, pred, 0).astype(np.intp)
+    # pixels that are background in both only add to the unused (0, 0) cell
+    fg = np.flatnonzero((gt | pred).ravel())
+    g, p = gt.ravel()[fg], pred.ravel()[fg]
+    g = np.where(g < n, g, 0).astype(np.intp)
+    p = np.where(p < n, p, 0).astype(np.intp)
     conf = np.bincount((g * n + p).ravel(), minlength=n * n).reshape(n, n)
     inter = np.diagonal(conf)[1:]
     union = conf.sum(1)[1:] + conf.sum(0)[1:] - inter
