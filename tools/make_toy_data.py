@@ -1,6 +1,6 @@
 """Write a procedural toy dataset in a benchmark's on-disk layout.
 
-    python tools/make_toy_data.py --format davis|youtube-vos|youtube-vis|ovis
+    python tools/make_toy_data.py --format davis|youtube-vos|youtube-vis|ovis|mose|vost
         --out DIR [--videos N] [--val-videos M] [--frames T] [--size H W]
         [--seed S] [--max-objects K] [--categories C] [--test-videos N]
         [--no-all-frames] [--val-test-json] [--seg-format F] [--force]
@@ -13,7 +13,11 @@ Deterministic: the same arguments write identical files. The layouts:
   ``{train,valid}/meta.json``, ``valid_all_frames/JPEGImages`` (``valid``
   has each object's first-appearance mask only);
 * youtube-vis: ``train.json``, ``valid.json``, ``{train,valid}/JPEGImages``;
-* ovis: ``annotations_{train,valid}.json``, ``{train,valid}/<vid>/img_*.jpg``.
+* ovis: ``annotations_{train,valid}.json``, ``{train,valid}/<vid>/img_*.jpg``;
+* mose (MOSE v1 and v2): ``{train,valid}/{JPEGImages,Annotations}/<vid>/``
+  with five-digit frames (``valid``: the first frame's mask only);
+* vost: ``JPEGImages/<seq>/frame00000.jpg`` (every 6th source frame),
+  ``Annotations/<seq>/frame00000.png``, ``ImageSets/{train,val}.txt``.
 """
 import argparse
 import os.path as osp
