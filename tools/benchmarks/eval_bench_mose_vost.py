@@ -48,6 +48,16 @@ def _rss_mb(children: bool = False) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 
+def _hwm_mb() -> float:
+    """Peak RSS of this process image (``VmHWM``; unlike ``ru_maxrss`` it
+    does not carry over the parent's peak across ``exec``)."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024.0
+    return _rss_mb()
+
+
 def _decode_video(args):
     folders, frames = args
     for folder in folders:
@@ -83,7 +93,7 @@ def child_ours(kind, root, videos):
     took = time.perf_counter() - start
     res.pop('per_sequence', None)
     return dict(seconds=took, res=res, rss_worker=_rss_mb(True),
-                rss_main=_rss_mb())
+                rss_main=_hwm_mb())
 
 
 def in_child(*args):
