@@ -82,3 +82,25 @@ def test_train_clips_and_bad_root(toy_data, tmp_path):
         MOSEDataset(str(tmp_path), split='valid')
     with pytest.raises(DataError, match='VOST root'):
         VOSTDataset(str(tmp_path), split='val')
+
+
+def test_vost_denser_frames_folder(toy_data, tmp_path):
+    """``image_folder='JPEGImages_10fps'``: frames between the annotated
+    ones are read with no annotation."""
+    import shutil
+    root, gt = toy_data('vost')
+    copy = str(tmp_path / 'vost')
+    shutil.copytree(root, copy)
+    for g in gt['val']:
+        dense = osp.join(copy, 'JPEGImages_10fps', g.name)
+        shutil.copytree(osp.join(copy, 'JPEGImages', g.name), dense)
+        shutil.copy(osp.join(dense, 'frame00000.jpg'),
+                    osp.join(dense, 'frame00003.jpg'))
+    g = gt['val'][0]
+    ds = VOSTDataset(copy, split='val', image_folder='JPEGImages_10fps',
+                     test_mode=True, pipeline=VOS_PIPE, indices=[0])
+    (v, ) = _videos(ds)
+    assert v['frame_names'][:3] == ['frame00000', 'frame00003',
+                                    'frame00006']
+    assert v['gt_frame_valid'][:3] == [True, False, True]
+    np.testing.assert_array_equal(v['gt_obj_masks'][2], g.id_maps[1])
