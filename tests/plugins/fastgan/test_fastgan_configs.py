@@ -22,6 +22,12 @@ EXPECTED_CRITICS = {
     'fastgan-temporal_r50_ytvos18-davis17.py': {'critic_temporal'},
     'fastgan-stage1_r18_toy-davis.py': set(),
     'fastgan_r18_toy-davis.py': {'critic_spatial', 'critic_temporal'},
+    'fastgan_r50_ytvos18-davis17_mose.py': {'critic_spatial',
+                                            'critic_temporal'},
+    'fastgan_r50_ytvos18-davis17_mose-v2.py': {'critic_spatial',
+                                               'critic_temporal'},
+    'fastgan_r50_ytvos18-davis17_vost.py': {'critic_spatial',
+                                            'critic_temporal'},
 }
 
 

@@ -102,7 +102,7 @@ def _leaves(dataset):
 @pytest.mark.parametrize('path', sorted(glob.glob(osp.join(CFG_DIR,
                                                            '*.py'))))
 def test_config_datasets_build_on_toy_data(path, toy_davis_root,
-                                           toy_ytvos_root):
+                                           toy_ytvos_root, toy_data):
     """Each dataloader's dataset builds with the real readers and yields
     what FRTM reads: train clips of 1 reference + 2 frames with the
     reference's objects, test videos with the first given masks."""
@@ -111,16 +111,19 @@ def test_config_datasets_build_on_toy_data(path, toy_davis_root,
     from vostoolkit.registry import DATASETS, METRICS
     cfg = Config.fromfile(path)
     with DefaultScope.overwrite_default_scope('vostoolkit'):
-        _check_datasets(cfg, toy_davis_root, toy_ytvos_root)
+        _check_datasets(cfg, toy_davis_root, toy_ytvos_root, dict(
+            MOSEDataset=toy_data('mose')[0],
+            MOSEv2Dataset=toy_data('mose')[0],
+            VOSTDataset=toy_data('vost')[0]))
     assert METRICS.get(cfg.submit_evaluator['type']) is not None
     assert METRICS.get(cfg.test_evaluator['type']) is not None
 
 
-def _check_datasets(cfg, toy_davis_root, toy_ytvos_root):
+def _check_datasets(cfg, toy_davis_root, toy_ytvos_root, more_roots=None):
     import numpy as np
     from vostoolkit.registry import DATASETS
     roots = dict(DAVISDataset=toy_davis_root,
-                 YouTubeVOSDataset=toy_ytvos_root)
+                 YouTubeVOSDataset=toy_ytvos_root, **(more_roots or {}))
     np.random.seed(0)
     train = DATASETS.build(_point_at_toy(cfg.train_dataloader.dataset,
                                          roots))
