@@ -42,6 +42,8 @@ class DAVISDataset(BaseVideoDataset):
     METAINFO = dict(dataset='DAVIS', classes=('object', ))
     TOY_FORMAT = 'davis'
     TASK = 'vos'
+    #: Numbered frames must have no gap (DAVIS numbers every frame).
+    CHECK_NUMBERING = True
 
     def __init__(self,
                  data_root: str,
@@ -117,7 +119,8 @@ class DAVISDataset(BaseVideoDataset):
                  if n.lower().endswith('.jpg')]
         if not stems:
             raise DataError(img_dir, f'sequence {seq!r} has no .jpg frames')
-        _check_numbering(img_dir, stems)
+        if self.CHECK_NUMBERING:
+            _check_numbering(img_dir, stems)
         ann_names = set(list_dir(ann_dir)) if osp.isdir(ann_dir) else set()
         ann_paths = []
         for t, stem in enumerate(stems):

@@ -39,6 +39,7 @@ class MOSEDataset(DAVISDataset):
 
     METAINFO = dict(dataset='MOSE', classes=('object', ))
     TOY_FORMAT = 'mose'
+    CHECK_NUMBERING = False  # the release does not promise gapless numbers
 
     def __init__(self,
                  data_root: str,
