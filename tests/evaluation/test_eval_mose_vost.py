@@ -248,3 +248,15 @@ def test_submission_writers_and_validators(toy_data, tmp_path):
     write_vost_submission(vz, bad + videos[1:])
     problems = validate_vost_zip(vz, root)
     assert problems and all('ids [9]' in p for p in problems)
+
+
+def test_mose_v2_predictions_in_one_top_folder(sets, tmp_path):
+    """score.py descends into a lone top folder of the predictions."""
+    import shutil
+    root, _, _ = sets
+    gt, pred = osp.join(root, 'mose', 'gt'), osp.join(root, 'mose', 'pred')
+    nested = tmp_path / 'out'
+    shutil.copytree(pred, nested / 'my_method')
+    ref = evaluate_mose_v2(gt, pred, num_workers=1)
+    got = evaluate_mose_v2(gt, str(nested), num_workers=1)
+    assert got['J&F_new'] == ref['J&F_new']

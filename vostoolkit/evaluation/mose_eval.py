@@ -206,10 +206,15 @@ def evaluate_mose_v2(gt: PathLike, pred: PathLike,
     """
     ann_root = mose_annotation_root(gt, split)
     meta_videos = load_mose_v2_meta(meta) if meta is not None else None
+    names = _video_list(ann_root, videos)
     source = MaskSource(pred, prefix='Annotations')
+    tops = source.videos()
+    if len(tops) == 1 and tops[0] not in names:
+        # score.py descends into a lone top folder (e.g. a zipped output dir)
+        source = MaskSource(pred, prefix=tops[0])
     present = set(source.videos())
     jobs = []
-    for name in _video_list(ann_root, videos):
+    for name in names:
         gt_dir = osp.join(ann_root, name)
         frames = sorted(list_pngs(gt_dir), key=_frame_key)
         if meta_videos is not None:
