@@ -1,6 +1,7 @@
 """Write a procedural toy dataset in a benchmark's on-disk layout.
 
-    python tools/make_toy_data.py --format davis|youtube-vos|youtube-vis|ovis|mose|vost
+    python tools/make_toy_data.py
+        --format davis|youtube-vos|youtube-vis|ovis|mose|vost
         --out DIR [--videos N] [--val-videos M] [--frames T] [--size H W]
         [--seed S] [--max-objects K] [--categories C] [--test-videos N]
         [--no-all-frames] [--val-test-json] [--seg-format F] [--force]

@@ -1,4 +1,4 @@
-# FaSTGAN on MOSE v2 valid (server-scored J&F_new): test with the checkpoint of
+# FaSTGAN on MOSE v2 valid (server-scored): test with the checkpoint of
 # fastgan_r50_ytvos18-davis17; only the test data and evaluator change.
 #
 #   python tools/test.py configs/fastgan/fastgan_r50_ytvos18-davis17_mose-v2.py \

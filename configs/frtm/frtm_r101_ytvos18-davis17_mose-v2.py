@@ -1,4 +1,4 @@
-# FRTM-VOS on MOSE v2 valid (server-scored J&F_new): test with the checkpoint of
+# FRTM-VOS on MOSE v2 valid (server-scored): test with the checkpoint of
 # frtm_r101_ytvos18-davis17; only the test data and evaluator change.
 #
 #   python tools/test.py configs/frtm/frtm_r101_ytvos18-davis17_mose-v2.py \

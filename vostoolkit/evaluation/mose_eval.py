@@ -8,7 +8,6 @@ henghuiding/MOSE-api ``MOSEv2/sam2_rcms/tools/score.py`` and
 ``metricsv2.py`` (see ``docs/evaluation.md``). Both evaluate videos one at a
 time, frame by frame (memory bounded by one frame pair), in worker processes.
 """
-import math
 import os
 import os.path as osp
 from dataclasses import dataclass, field

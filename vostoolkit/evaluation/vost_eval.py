@@ -9,12 +9,12 @@ import math
 import os
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from vostoolkit.utils import DataError
-from .davis_eval import VOID, first_frame_objects, run_jobs
+from .davis_eval import first_frame_objects, run_jobs
 from .mask_io import MaskSource, PathLike, decode_index_png, read_lines
 from .vos_measures import db_statistics
 
@@ -167,4 +167,4 @@ def evaluate_vost(root: PathLike, pred: PathLike, split: str = 'val',
 
 
 __all__ = ['evaluate_vost', 'summarize_vost', 'object_ious', 'last_window',
-           'gt_frames', 'VOST_KEYS', 'VOID']
+           'gt_frames', 'VOST_KEYS']

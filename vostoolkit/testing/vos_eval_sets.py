@@ -43,7 +43,8 @@ def synthetic_video(rng: np.random.Generator, n_frames: int, h: int, w: int,
         if gaps and n_frames > 4:
             for _ in range(int(rng.integers(0, 3))):
                 s = int(rng.integers(1, n_frames))
-                absent[s:s + int(rng.integers(1, max(2, n_frames // 4)))] = True
+                stop = s + int(rng.integers(1, max(2, n_frames // 4)))
+                absent[s:stop] = True
         for t in range(n_frames):
             if absent[t]:
                 continue
