@@ -8,6 +8,7 @@ import io
 import os
 import os.path as osp
 import zipfile
+import zlib
 from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
@@ -20,6 +21,43 @@ INDEX_MODES = ('P', 'L')
 
 
 _PALETTE_BYTES = davis_palette().tobytes()
+
+
+PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+
+
+def png_problem(data: bytes) -> Optional[str]:
+    """Why ``data`` is not a complete PNG file, or None.
+
+    Checks the signature, then walks the chunks (length, type, data, CRC)
+    up to ``IEND``, checking every chunk's CRC: a JPEG renamed ``.png``, a
+    truncated file or a flipped byte is caught before decoding (PIL would
+    decode some of these to plausible ids).
+
+    Args:
+        data (bytes): The file's bytes.
+    """
+    if not data.startswith(PNG_MAGIC):
+        kind = 'a JPEG' if data.startswith(b'\xff\xd8\xff') else \
+            'empty' if not data else 'not a PNG'
+        return f'{kind} file (no PNG signature)'
+    pos, end = len(PNG_MAGIC), len(data)
+    view = memoryview(data)
+    while True:
+        if pos + 12 > end:
+            return 'truncated PNG (no IEND chunk)'
+        length = int.from_bytes(view[pos:pos + 4], 'big')
+        chunk_end = pos + 12 + length
+        if length > 0x7fffffff or chunk_end > end:
+            return 'truncated or corrupt PNG (a chunk runs past the end)'
+        kind = bytes(view[pos + 4:pos + 8])
+        crc = int.from_bytes(view[chunk_end - 4:chunk_end], 'big')
+        if zlib.crc32(view[pos + 4:chunk_end - 4]) != crc:
+            return (f'corrupt PNG (CRC mismatch in chunk '
+                    f'{kind.decode("latin-1")!r})')
+        if kind == b'IEND':
+            return None
+        pos = chunk_end
 
 
 def decode_index_png(data: Union[bytes, PathLike],
@@ -35,11 +73,23 @@ def decode_index_png(data: Union[bytes, PathLike],
         np.ndarray: (H, W) uint8 ids.
 
     Raises:
-        DataError: the file is missing, not an image, or not single-channel.
+        DataError: the file is missing, not a complete PNG
+            (:func:`png_problem`), or not single-channel.
     """
     name = name or (os.fspath(data) if not isinstance(data, bytes) else None)
+    if not isinstance(data, bytes):
+        try:
+            with open(data, 'rb') as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise DataError(name, 'file not found') from None
+        except OSError as err:
+            raise DataError(name, f'cannot read file ({err})') from None
+    cause = png_problem(data)
+    if cause is not None:
+        raise DataError(name, cause)
     try:
-        src = io.BytesIO(data) if isinstance(data, bytes) else data
+        src = io.BytesIO(data)
         with Image.open(src) as img:
             mode = img.mode
             if mode not in INDEX_MODES:
@@ -90,8 +140,11 @@ def png_header(data: bytes, name: str) -> Tuple[str, Tuple[int, int],
     """Read mode, ``(H, W)`` and palette bytes of a PNG without decoding it.
 
     Raises:
-        DataError: the bytes are not a readable image.
+        DataError: the bytes are not a complete PNG (:func:`png_problem`).
     """
+    cause = png_problem(data)
+    if cause is not None:
+        raise DataError(name, cause)
     try:
         with Image.open(io.BytesIO(data)) as img:
             pal = img.palette.tobytes() if img.mode == 'P' and \

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import numpy as np
 from PIL import Image
 
-from vostoolkit.utils import DataError
+from vostoolkit.utils import DataError, rle_problem, rle_total  # noqa: F401
 from .davis_eval import davis_sequences, first_frame_objects
 from .mask_io import (PathLike, davis_palette, decode_index_png, list_pngs,
                       png_header)
@@ -211,35 +211,6 @@ def validate_ytvos_zip(zip_path: PathLike, gt: PathLike,
     return problems
 
 
-def rle_total(counts: str) -> Optional[int]:
-    """Total run length of a compressed COCO RLE string, or None if the
-    string is malformed (bad characters, a truncated number, a negative
-    run). Valid masks total ``H * W``."""
-    v = np.frombuffer(counts.encode('latin-1'), np.uint8).astype(np.int64)
-    if v.size == 0:
-        return 0
-    v -= 48
-    if v.min() < 0 or v.max() > 63 or v[-1] & 0x20:
-        return None
-    ends = np.flatnonzero((v & 0x20) == 0)  # last char of every number
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    token = np.repeat(np.arange(ends.size), ends - starts + 1)
-    shift = 5 * (np.arange(v.size) - starts[token])
-    if shift.max() > 55:
-        return None
-    vals = np.add.reduceat((v & 0x1f) << shift, starts)
-    negative = (v[ends] & 0x10) != 0
-    vals[negative] -= np.left_shift(1, shift[ends][negative] + 5)
-    # from the fourth run on, a run is stored relative to the run two
-    # places before it: odd runs and even runs from the third are sums
-    runs = vals.copy()
-    runs[1::2] = np.cumsum(vals[1::2])
-    runs[2::2] = np.cumsum(vals[2::2])
-    if runs.size and runs.min() < 0:
-        return None
-    return int(runs.sum())
-
-
 def _check_result(i: int, res, gt: VISGroundTruth) -> List[str]:
     where = f'results.json[{i}]'
     if not isinstance(res, dict):
@@ -275,11 +246,10 @@ def _check_result(i: int, res, gt: VISGroundTruth) -> List[str]:
         if not isinstance(s, dict) or not isinstance(s.get('counts'), str):
             bad.append(f'frame {t}: not a compressed RLE with counts as a '
                        'string')
-        elif list(s.get('size', [])) != [h, w]:
-            bad.append(f'frame {t}: size {s.get("size")} != video size '
-                       f'{[h, w]}')
-        elif rle_total(s['counts']) != h * w:
-            bad.append(f'frame {t}: RLE counts do not decode to {h}x{w}')
+            continue
+        cause = rle_problem(s, h, w)
+        if cause is not None:
+            bad.append(f'frame {t}: {cause}')
     if bad:
         problems.append(f'{where}: {len(bad)} invalid segmentations (first: '
                         f'{bad[0]})')
