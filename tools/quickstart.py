@@ -241,6 +241,11 @@ def _test_with_submission(runner_cfg, ckpt: str, zip_path: str):
 
 
 def main(argv=None) -> int:
+    from vostoolkit.utils.cli import run_tool
+    return run_tool(_main, argv, 'quickstart.py')
+
+
+def _main(argv) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default=DEFAULT_CONFIG)
     parser.add_argument('--work-dir', default=osp.join('work_dirs',
