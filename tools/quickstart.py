@@ -5,7 +5,7 @@
 
 1. Generates the toy YouTube-VIS-format videos if missing (the config's
    ``data_root`` and ``toy_spec``).
-2. Trains the config (default ``configs/novis/novis_r18_toy.py``) for its
+2. Trains the config (default ``configs/novis/novis_r18_toy-ytvis.py``) for its
    ``max_iters`` or at most ``--minutes`` of wall-clock time
    (``TrainTimeBudgetHook``; default: the config's own budget). A
    ``pretrain_stage`` of the config (the toy NOVIS backbone's frame-level
@@ -36,7 +36,7 @@ import time
 import zipfile
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'novis', 'novis_r18_toy.py')
+DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'novis', 'novis_r18_toy-ytvis.py')
 TRAIN_TOOL = osp.join(ROOT, 'tools', 'train.py')
 BUDGET_HOOK = 'TrainTimeBudgetHook'
 

@@ -6,7 +6,7 @@
 #       work_dirs/frtm_r18_toy-davis/iter_2400.pth --submit ytvos.zip
 _base_ = ['./frtm_r18_toy-davis.py']
 
-ytvos_root = 'data/toy/youtube_vos'
+ytvos_root = 'data/toy/youtube_vos'  # under the base's data_root
 # the spec of configs/_base_/datasets/toy_youtube_vos.py (shared root)
 ytvos_toy_spec = dict(videos=24, val_videos=6, frames=12, size=(64, 96),
                       seed=0)

@@ -24,8 +24,8 @@ import time
 import torch
 from mmengine.config import Config
 
-CONFIGS = {'r50': 'configs/novis/r50_ovis.py',
-           'toy': 'configs/novis/novis_r18_toy.py'}
+CONFIGS = {'r50': 'configs/novis/novis_r50_ovis.py',
+           'toy': 'configs/novis/novis_r18_toy-ytvis.py'}
 
 
 def _peak_rss_mb() -> float:

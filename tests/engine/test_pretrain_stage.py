@@ -14,7 +14,7 @@ from vostoolkit.engine import ExportModuleHook
 from vostoolkit.registry import BACKBONES
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'novis', 'novis_r18_toy.py')
+CONFIG = osp.join(ROOT, 'configs', 'novis', 'novis_r18_toy-ytvis.py')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -80,7 +80,7 @@ def test_stage_trains_once_then_is_reused(tmp_path, capsys):
 def test_stage_missing_under_a_launcher_names_the_command(tmp_path):
     options = _options(tmp_path)
     cfg = load_config(CONFIG, options)
-    with pytest.raises(ToolError, match='novis_r18_toy_pretrain.py'):
+    with pytest.raises(ToolError, match='novis-pretrain_r18_toy-ytvis.py'):
         run_pretrain_stage(cfg, CONFIG, cfg_options=options,
                            launcher='pytorch')
 

@@ -20,8 +20,8 @@ from vostoolkit.testing import load_tool
 from vostoolkit.utils import DataError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-VOS_CFG = osp.join(ROOT, 'configs', 'demo', 'baseline_toy_davis.py')
-VIS_CFG = osp.join(ROOT, 'configs', 'novis', 'novis_r18_toy.py')
+VOS_CFG = osp.join(ROOT, 'configs', 'maskprop', 'maskprop_r18_toy-davis.py')
+VIS_CFG = osp.join(ROOT, 'configs', 'novis', 'novis_r18_toy-ytvis.py')
 H, W, T = 32, 48, 4
 
 

@@ -14,7 +14,7 @@ from mmengine.config import Config
 from vostoolkit.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'demo', 'baseline_toy_davis.py')
+CONFIG = osp.join(ROOT, 'configs', 'maskprop', 'maskprop_r18_toy-davis.py')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -93,7 +93,7 @@ def test_quickstart_wiring_on_tiny_data(tmp_path, capfd, procs):
     assert code == 0, out[-3000:]
     assert osp.isfile(osp.join(data, 'valid.json'))
     assert osp.isfile(stage)  # the backbone's pretraining stage ran first
-    assert re.search(r'quickstart: novis_r18_toy.py: 3 iterations in '
+    assert re.search(r'quickstart: novis_r18_toy-ytvis.py: 3 iterations in '
                      r'[0-9.]+ min \(pretraining stage [0-9.]+ min '
                      r'included\), ' + ('2 data-parallel processes x 1 '
                      r'thread\(s\)' if procs == '2' else '1 process') +

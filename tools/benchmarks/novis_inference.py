@@ -7,10 +7,10 @@ Runs :mod:`plugins.novis.benchmark` (random weights, a smooth moving random
 video fed in chunks of 2 frames through ``NOVIS.predict``, each video length
 in its own process):
 
-* speed: frames/s of the ResNet-50 OVIS model (``configs/novis/r50_ovis.py``,
+* speed: frames/s of the ResNet-50 OVIS model (``configs/novis/novis_r50_ovis.py``,
   100 queries, T=4 / S=2) at shortest edge 360 (360 x 640), on CPU, and on
   CUDA when a GPU is visible;
-* memory: peak RSS of the toy model (``novis_r18_toy.py``, one view: its
+* memory: peak RSS of the toy model (``novis_r18_toy-ytvis.py``, one view: its
   test-time augmentation off) streaming a
   100-frame and a 500-frame 360 x 640 video (and the R50 model's CUDA peak
   on a GPU): near-online streaming keeps only finished frames' RLEs, so the

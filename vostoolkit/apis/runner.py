@@ -262,7 +262,7 @@ def run_pretrain_stage(cfg: Config, config_path: str, *,
 
     A config may declare::
 
-        pretrain_stage = dict(config='novis_r18_toy_pretrain.py',
+        pretrain_stage = dict(config='novis-pretrain_r18_toy-ytvis.py',
                               checkpoint='work_dirs/x/backbone.pth',
                               module='backbone')
 

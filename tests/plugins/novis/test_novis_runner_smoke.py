@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 from plugins.novis import NOVIS
 
 CONFIG = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs',
-                  'novis', 'novis_r18_toy.py')
+                  'novis', 'novis_r18_toy-ytvis.py')
 
 
 def _cfg(tmp_path):

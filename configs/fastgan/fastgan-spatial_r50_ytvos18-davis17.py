@@ -1,5 +1,5 @@
 # Table 1, row 2 (L_S only): the spatial critic, no temporal critic.
-_base_ = ['./fastgan_r50_ytvos-davis17.py']
+_base_ = ['./fastgan_r50_ytvos18-davis17.py']
 
 model = dict(critic_temporal=None)
 optim_wrapper = dict(_delete_=True,

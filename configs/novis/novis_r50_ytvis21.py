@@ -1,7 +1,7 @@
 # NOVIS, ResNet-50, YouTube-VIS 2021 (Table 4: 14k iterations, LR drops at
 # 6k and 10k, top-k 10). Data under data/youtube_vis_2021 as released:
 # {train,valid}/JPEGImages and {train,valid}/instances.json.
-_base_ = ['./r50_ytvis19.py']
+_base_ = ['./novis_r50_ytvis19.py']
 
 data_root = 'data/youtube_vis_2021'
 max_iters = 14000

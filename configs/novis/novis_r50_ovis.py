@@ -3,12 +3,12 @@
 # than 20 objects). Data under data/ovis as released: train/, valid/,
 # annotations_train.json, annotations_valid.json.
 #
-#   python tools/train.py configs/novis/r50_ovis.py
+#   python tools/train.py configs/novis/novis_r50_ovis.py
 #
 # Elsewhere, or on another dataset in the OVIS layout (K categories):
-#   python tools/train.py configs/novis/r50_ovis.py --cfg-options \
+#   python tools/train.py configs/novis/novis_r50_ovis.py --cfg-options \
 #       data_root=DIR model.decoder.num_classes=K
-#   python tools/test.py configs/novis/r50_ovis.py CKPT --submit out.zip \
+#   python tools/test.py configs/novis/novis_r50_ovis.py CKPT --submit out.zip \
 #       --cfg-options data_root=DIR model.decoder.num_classes=K
 # (the toy OVIS-format data: vostoolkit.datasets.toy, fmt='ovis'). For the
 # YouTube-VIS layout also set train_dataloader.dataset.type=
@@ -16,7 +16,7 @@
 # and the test split's equivalents (test_dataloader.dataset.*,
 # test_evaluator.ann_file, submit_evaluator.ann_file), or use r50_ytvis19.py
 # with data_root=DIR.
-_base_ = ['./r50_ytvis19.py']
+_base_ = ['./novis_r50_ytvis19.py']
 
 data_root = 'data/ovis'
 max_iters = 16000

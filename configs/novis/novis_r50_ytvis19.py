@@ -3,9 +3,9 @@
 # frames of a random reference; shortest edge 228-512 for training and 360
 # for testing; near-online inference with T=4 / S=2.
 #
-#   python tools/train.py configs/novis/r50_ytvis19.py \
+#   python tools/train.py configs/novis/novis_r50_ytvis19.py \
 #       [--cfg-options data_root=DIR]
-#   python tools/test.py configs/novis/r50_ytvis19.py CKPT --submit out.zip \
+#   python tools/test.py configs/novis/novis_r50_ytvis19.py CKPT --submit out.zip \
 #       [--cfg-options data_root=DIR]
 #
 # Paths: the dataset as released under data/youtube_vis_2019
@@ -18,7 +18,7 @@
 #
 # The paper starts from COCO-pretrained Mask2Former weights (load_from=...).
 # For at least an ImageNet ResNet-50 from torchvision, use a short child:
-#   _base_ = './r50_ytvis19.py'
+#   _base_ = './novis_r50_ytvis19.py'
 #   model = dict(backbone=dict(init_cfg=dict(
 #       type='Pretrained', checkpoint='checkpoints/resnet50-0676ba61.pth')))
 _base_ = ['../_base_/default_runtime.py']

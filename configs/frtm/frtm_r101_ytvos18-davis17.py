@@ -7,8 +7,11 @@ _base_ = [
 ]
 custom_imports = dict(imports=['plugins.frtm'], allow_failed_imports=False)
 
-davis_root = 'data/DAVIS'
-ytvos_root = 'data/youtube_vos_2018'
+# the datasets' folders under one root (docs/datasets.md):
+# --cfg-options data_root=DIR moves both
+data_root = 'data'
+davis_root = f'{data_root}/DAVIS'
+ytvos_root = f'{data_root}/youtube_vos_2018'
 # torchvision's ImageNet ResNet-101 (resnet101-63fe2227.pth); the backbone
 # keeps torchvision's parameter names, so the file loads as it is.
 backbone_checkpoint = 'checkpoints/resnet101-63fe2227.pth'

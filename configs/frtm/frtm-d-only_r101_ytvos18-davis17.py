@@ -2,7 +2,7 @@
 # up-sampled bilinearly and a learned scale and offset (the only two
 # parameters trained offline) precede the sigmoid. D is trained on the first
 # frame only (no updates).
-_base_ = ['./frtm_r101_ytvos-davis17.py']
+_base_ = ['./frtm_r101_ytvos18-davis17.py']
 
 model = dict(
     target_model=dict(update=False),

@@ -1,6 +1,6 @@
 # Table 1, row 3 (L_T only): the temporal critic, no spatial critic.
-# Row 4 (both critics) is fastgan_r50_ytvos-davis17.py itself.
-_base_ = ['./fastgan_r50_ytvos-davis17.py']
+# Row 4 (both critics) is fastgan_r50_ytvos18-davis17.py itself.
+_base_ = ['./fastgan_r50_ytvos18-davis17.py']
 
 model = dict(critic_spatial=None)
 optim_wrapper = dict(_delete_=True,

@@ -10,9 +10,9 @@
 #
 # Measured (plugins/fastgan/README.md): stage 1 then this config, J&F-Mean
 # 0.745 after stage 1 and 0.768 after stage 2 on the toy val split.
-_base_ = ['./fastgan_r18_toy-davis_stage1.py']
+_base_ = ['./fastgan-stage1_r18_toy-davis.py']
 
-load_from = 'work_dirs/fastgan_r18_toy-davis_stage1/iter_300.pth'
+load_from = 'work_dirs/fastgan-stage1_r18_toy-davis/iter_300.pth'
 num_window_frames = 4
 
 model = dict(

@@ -2,9 +2,9 @@
 # propagation network with soft aggregation) trained from scratch on the
 # toy DAVIS-format videos (generated under data/toy/davis on first use).
 #
-#   python tools/train.py configs/demo/baseline_toy_davis.py
-#   python tools/test.py configs/demo/baseline_toy_davis.py \
-#       work_dirs/baseline_toy_davis/iter_1500.pth [--submit out.zip]
+#   python tools/train.py configs/maskprop/maskprop_r18_toy-davis.py
+#   python tools/test.py configs/maskprop/maskprop_r18_toy-davis.py \
+#       work_dirs/maskprop_r18_toy-davis/iter_1500.pth [--submit out.zip]
 _base_ = ['../_base_/datasets/toy_davis.py', '../_base_/default_runtime.py']
 
 model = dict(

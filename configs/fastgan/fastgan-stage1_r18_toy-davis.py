@@ -12,8 +12,8 @@
 #   (measured on this data after 150 iterations: J&F 0.36 balanced, 0.75
 #   not balanced).
 #
-#   python tools/train.py configs/fastgan/fastgan_r18_toy-davis_stage1.py
-#   python tools/train.py configs/fastgan/fastgan_r18_toy-davis_stage2.py
+#   python tools/train.py configs/fastgan/fastgan-stage1_r18_toy-davis.py
+#   python tools/train.py configs/fastgan/fastgan_r18_toy-davis.py
 _base_ = ['../_base_/default_runtime.py']
 custom_imports = dict(imports=['plugins.fastgan'], allow_failed_imports=False)
 
