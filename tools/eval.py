@@ -26,6 +26,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from vostoolkit.evaluation import (evaluate_davis, evaluate_vis,  # noqa: E402
                                    evaluate_youtube_vos)
+from vostoolkit.evaluation.mask_io import (open_zip,  # noqa: E402
+                                           read_zip_member)
 from vostoolkit.utils import DataError  # noqa: E402
 from vostoolkit.utils.cli import run_tool  # noqa: E402
 from vostoolkit.utils.tmpfiles import atomic_write_bytes  # noqa: E402
@@ -74,11 +76,12 @@ def load_vis_results(path: str):
     if not osp.isfile(path):
         raise DataError(path, 'results file not found')
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path) as zf:
             if 'results.json' not in zf.namelist():
                 raise DataError(path, 'no results.json at the zip root')
+            data = read_zip_member(zf, 'results.json')
             try:
-                return json.loads(zf.read('results.json'))
+                return json.loads(data)
             except (ValueError, UnicodeDecodeError) as err:
                 raise DataError(f'{path}:results.json',
                                 f'not valid JSON ({err})') from None

@@ -24,6 +24,36 @@ _PALETTE_BYTES = davis_palette().tobytes()
 
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+# what zipfile raises on a damaged archive (bad CRC or header, unknown
+# compression method, truncated data)
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError,
+              NotImplementedError, ValueError, KeyError)
+
+
+def open_zip(path: PathLike) -> zipfile.ZipFile:
+    """Open a zip for reading; DataError naming it when it is damaged."""
+    try:
+        return zipfile.ZipFile(os.fspath(path))
+    except ZIP_ERRORS as err:
+        raise DataError(os.fspath(path), f'not a readable zip ({err})') \
+            from None
+
+
+def read_zip_member(zf: zipfile.ZipFile, name: str,
+                    where: Optional[str] = None) -> bytes:
+    """The bytes of ``name`` in ``zf``, checked against the stored CRC.
+
+    Raises:
+        DataError: naming ``where`` (default ``<zip>:<name>``) when the
+            member is missing or damaged.
+    """
+    where = where or f'{zf.filename}:{name}'
+    try:
+        return zf.read(name)
+    except KeyError:
+        raise DataError(where, 'missing from the zip') from None
+    except ZIP_ERRORS as err:
+        raise DataError(where, f'damaged zip member ({err})') from None
 
 
 def png_problem(data: bytes) -> Optional[str]:
@@ -172,6 +202,9 @@ class MaskSource:
     def __init__(self, root: PathLike, prefix: str = '') -> None:
         self.root = os.fspath(root)
         self.is_zip = osp.isfile(self.root) and zipfile.is_zipfile(self.root)
+        if osp.isfile(self.root) and not self.is_zip:
+            raise DataError(self.root, 'predictions: not a readable zip file '
+                            '(nor a folder)')
         if not self.is_zip and not osp.isdir(self.root):
             raise DataError(self.root, 'prediction folder or zip not found')
         self._zip: Optional[zipfile.ZipFile] = None
@@ -195,7 +228,7 @@ class MaskSource:
 
     def _zip_file(self) -> zipfile.ZipFile:
         if self._zip is None or self._zip_pid != os.getpid():
-            self._zip = zipfile.ZipFile(self.root)
+            self._zip = open_zip(self.root)
             self._zip_pid = os.getpid()
         return self._zip
 
@@ -228,10 +261,9 @@ class MaskSource:
         rel = f'{self.prefix}{video}/{frame}.png'
         where = self.describe(video, frame)
         if self.is_zip:
-            try:
-                data = self._zip_file().read(rel)
-            except KeyError:
-                raise DataError(where, 'prediction PNG missing') from None
+            if rel not in self._zip_names():
+                raise DataError(where, 'prediction PNG missing')
+            data = read_zip_member(self._zip_file(), rel, where)
             return decode_index_png(data, where)
         if not osp.isfile(where):
             raise DataError(where, 'prediction PNG missing')

@@ -197,8 +197,6 @@ def load_results(results: JsonLike, gt: VISGroundTruth,
         if vid not in gt.videos:
             raise DataError(where, f'result {i}: video_id {vid} is not in '
                             'the ground truth')
-        if cat not in cats:
-            continue
         if not isinstance(segs, list) or any(
                 s is not None and not (isinstance(s, dict) and isinstance(
                     s.get('counts'), (str, bytes)) and 'size' in s)
@@ -211,6 +209,8 @@ def load_results(results: JsonLike, gt: VISGroundTruth,
             cause = None if seg is None else rle_problem(seg, h, w)
             if cause is not None:
                 raise DataError(where, f'result {i}, frame {t}: {cause}')
+        if cat not in cats:  # checked, then ignored (as ytvoseval)
+            continue
         try:
             areas = _frame_areas(segs)
         except (TypeError, ValueError) as err:
