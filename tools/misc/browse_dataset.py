@@ -85,7 +85,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--alpha', type=float, default=0.5,
                         help='mask opacity')
     parser.add_argument('--cfg-options', nargs='+', default=None,
-                        help='override config entries, key=value')
+                        metavar='KEY=VALUE',
+                        help='override config entries, key=value (data_root=DIR '
+                        'moves every path of the config)')
     return parser.parse_args(argv)
 
 
