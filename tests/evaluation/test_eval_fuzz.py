@@ -286,7 +286,8 @@ def data(tmp_path_factory):
     write_vis_submission(vis_zip, results)
     return dict(root=str(root), davis=davis, davis_pred=davis_pred,
                 davis_zip=davis_zip, seqs=seqs, ytvos=ytvos,
-                ytvos_zip=ytvos_zip, ytvos_sub=ytvos_sub, vids=vids, names=names, gt=gt,
+                ytvos_zip=ytvos_zip, ytvos_sub=ytvos_sub, vids=vids,
+                names=names, gt=gt,
                 vis_ann=vis_ann, results=results, vis_zip=vis_zip)
 
 
