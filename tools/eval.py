@@ -28,8 +28,12 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from vostoolkit.evaluation import (evaluate_davis, evaluate_vis,  # noqa: E402
                                    evaluate_youtube_vos)
+from vostoolkit.evaluation.mask_io import (open_zip,  # noqa: E402
+                                           read_zip_member)
 from vostoolkit.evaluation import evaluate_lvos  # noqa: E402
 from vostoolkit.utils import DataError  # noqa: E402
+from vostoolkit.utils.cli import run_tool  # noqa: E402
+from vostoolkit.utils.tmpfiles import atomic_write_bytes  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -85,11 +89,12 @@ def load_vis_results(path: str):
     if not osp.isfile(path):
         raise DataError(path, 'results file not found')
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path) as zf:
             if 'results.json' not in zf.namelist():
                 raise DataError(path, 'no results.json at the zip root')
+            data = read_zip_member(zf, 'results.json')
             try:
-                return json.loads(zf.read('results.json'))
+                return json.loads(data)
             except (ValueError, UnicodeDecodeError) as err:
                 raise DataError(f'{path}:results.json',
                                 f'not valid JSON ({err})') from None
@@ -145,24 +150,24 @@ def _json_safe(obj):
     return obj
 
 
-def main(argv=None) -> int:
+def _main(argv) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
-    try:
-        res = run(args)
-    except DataError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    res = run(args)
     print_table(args.benchmark, res)
     print(f'\n({time.perf_counter() - start:.1f} s)')
     if args.json:
         if osp.dirname(args.json):
             os.makedirs(osp.dirname(args.json), exist_ok=True)
-        tmp = f'{args.json}.tmp-{os.getpid()}'
-        with open(tmp, 'w') as f:
-            json.dump(_json_safe(res), f, indent=1)
-        os.replace(tmp, args.json)
+        atomic_write_bytes(args.json, json.dumps(_json_safe(res),
+                                                 indent=1).encode())
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit status 0, or 2 after one error line (130 on Ctrl-C); see
+    :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'eval.py')
 
 
 if __name__ == '__main__':

@@ -28,6 +28,8 @@ import sys
 import time
 
 from vostoolkit.datasets.toy import FORMATS, generate_toy_dataset
+from vostoolkit.utils import ToolError
+from vostoolkit.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,13 +64,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv=None) -> int:
+def _main(argv) -> int:
     args = parse_args(argv)
     if osp.exists(args.out):
+        if not osp.isdir(args.out):
+            raise ToolError(f'--out {args.out}: exists and is not a folder')
         if not args.force:
-            print(f'make_toy_data.py: error: {args.out} exists (use --force '
-                  f'to replace it)', file=sys.stderr)
-            return 2
+            raise ToolError(f'{args.out} exists (use --force to replace it)')
         shutil.rmtree(args.out)
     start = time.perf_counter()
     try:
@@ -81,11 +83,16 @@ def main(argv=None) -> int:
             val_annotations=not args.val_test_json,
             seg_format=args.seg_format, progress=True)
     except (ValueError, RuntimeError) as err:
-        print(f'make_toy_data.py: error: {err}', file=sys.stderr)
-        return 2
+        raise ToolError(str(err)) from err
     print(f'wrote toy {args.format} data to {args.out} in '
           f'{time.perf_counter() - start:.1f} s')
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit status 0, or 2 after one error line; see
+    :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'make_toy_data.py')
 
 
 if __name__ == '__main__':

@@ -46,6 +46,11 @@ def run(*args: str) -> None:
 
 
 def main(argv=None) -> int:
+    from vostoolkit.utils.cli import run_tool
+    return run_tool(_main, argv, 'quickstart.py')
+
+
+def _main(argv) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/quickstart')
     parser.add_argument('--cfg-options', nargs='+', default=[],
