@@ -172,8 +172,31 @@ class NOVIS(BaseVideoSegmentor):
 
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[SampleList] = None) -> Dict:
-        """Decoder outputs of a batch of clips (N, T, 3, H, W)."""
-        return self.decoder(*self._clip_feats(inputs))
+        """Raw network outputs of a batch of clips (``mode='tensor'``).
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W) preprocessed clips.
+            data_samples (list, optional): Unused.
+
+        Returns:
+            dict: ``backbone_feats``, the backbone maps (B, T, C_i, h_i,
+            w_i) finest first; ``mask_features`` (B, T, C_m, H/4, W/4) and
+            ``multi_scale_feats`` (the pixel decoder's encoder maps
+            (B, T, C, h_l, w_l), coarse to fine); ``cls_logits`` and
+            ``mask_logits``, lists of L + 1 predictions (before the first
+            decoder layer, then after each layer) of (B, Q, K + 1) and
+            (B, Q, T, H/4, W/4); ``embeds`` (B, Q, C), the normalised
+            last-layer queries.
+        """
+        feats: List[Tensor] = []
+        levels, mask_feats = self._clip_feats(inputs, feats)
+        out = self.decoder(levels, mask_feats)
+        b, t = inputs.shape[:2]
+        # (B*T, C, h, w) -> (B, T, C, h, w)
+        feats = [x.view(b, t, *x.shape[1:]) for x in feats]
+        return dict(backbone_feats=feats, mask_features=mask_feats,
+                    multi_scale_feats=levels, cls_logits=out['cls_logits'],
+                    mask_logits=out['mask_logits'], embeds=out['embeds'])
 
     # ------------------------------------------------------------ training
     @staticmethod
