@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from m2f_d2_keys import d2_mask2former_shapes, random_arrays, zero_arrays
-from vostoolkit.testing import load_tool
+from vostoolkit.testing import (d2_mask2former_shapes, load_tool,
+                                random_arrays, zero_arrays)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NOVIS_R50 = osp.join(ROOT, 'configs', 'novis', 'novis_r50_ytvis19.py')

@@ -1,5 +1,6 @@
 """The state-dict layout of detectron2 Mask2Former checkpoints, built from a
-compact description of the reference modules (not a test).
+compact description of the reference modules, for tests of
+``tools/model_converters/mask2former_d2.py``.
 
 Read off Mask2Former's ``MaskFormer`` / ``VideoMaskFormer`` models:
 detectron2's ResNet (``stem.conv1`` and ``resN.i.conv1..3`` with FrozenBN
