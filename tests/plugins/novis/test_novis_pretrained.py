@@ -117,6 +117,13 @@ def test_converted_checkpoint_through_test_and_demo(tiny, capsys):
     assert test.main([tiny['cfg'], tiny['ckpt'], '--submit', str(out),
                       '--work-dir', str(tiny['root'] / 'work')]) == 0
     assert out.exists()
+    # near-online: clips of 2 frames every frame, matched by IoU and class
+    near = tiny['root'] / 'near.zip'
+    assert test.main([tiny['cfg'], tiny['ckpt'], '--submit', str(near),
+                      '--work-dir', str(tiny['root'] / 'work'),
+                      '--cfg-options', 'model.clip_len=2',
+                      'model.stride=1']) == 0
+    assert near.exists()
     frames = osp.join(tiny['data_root'], 'valid', 'JPEGImages')
     video = osp.join(frames, sorted(os.listdir(frames))[0])
     demo = load_tool('tools/demo.py')
