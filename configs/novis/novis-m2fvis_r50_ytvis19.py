@@ -28,7 +28,7 @@ model = dict(
     decoder=dict(type='Mask2FormerVideoHead', temporal_encoding='sine'),
     tracker=dict(_delete_=True, type='IoUClassClipTracker'),
     overlap_embeddings=False, clip_len=whole_video, stride=whole_video,
-    # Mask2Former-VIS's score: the class probability (mask score ** 0)
-    mask_score_power=0.0)
+    # Mask2Former-VIS's score: the class probability alone
+    test_cfg=dict(score='class'))
 test_evaluator = dict(
     out_file='work_dirs/novis-m2fvis_r50_ytvis19_results.zip')

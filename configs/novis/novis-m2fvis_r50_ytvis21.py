@@ -15,7 +15,7 @@ model = dict(
     decoder=dict(type='Mask2FormerVideoHead', temporal_encoding='sine'),
     tracker=dict(_delete_=True, type='IoUClassClipTracker'),
     overlap_embeddings=False, clip_len=whole_video, stride=whole_video,
-    mask_score_power=0.0)
+    test_cfg=dict(score='class'))
 train_dataloader = dict(dataset=dict(
     data_root=data_root, ann_file='train/instances.json'))
 test_dataloader = dict(dataset=dict(

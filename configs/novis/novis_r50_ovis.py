@@ -28,7 +28,7 @@ max_iters = 16000
 top_k = 30
 load_from = 'checkpoints/mask2former_r50_coco-instance_25cls.pth'
 
-model = dict(decoder=dict(num_classes=25), top_k=top_k)
+model = dict(decoder=dict(num_classes=25), test_cfg=dict(top_k=top_k))
 train_dataloader = dict(dataset=dict(
     type='OVISDataset', data_root=data_root,
     ann_file='annotations_train.json', data_prefix=dict(img='train')))

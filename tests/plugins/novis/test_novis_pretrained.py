@@ -33,7 +33,7 @@ TINY_OPTIONS = [
     'model.decoder.in_channels=16', 'model.decoder.mask_channels=16',
     'model.decoder.embed_dims=16', 'model.decoder.num_queries=5',
     'model.decoder.num_heads=2', 'model.decoder.num_layers=3',
-    'model.decoder.ffn_channels=32', 'model.top_k=5',
+    'model.decoder.ffn_channels=32', 'model.test_cfg.top_k=5',
 ]
 
 
@@ -49,7 +49,7 @@ def test_r50_configs_are_mask2former_faithful(name):
     if name in M2FVIS:
         assert model.decoder.temporal_encoding == 'sine'
         assert model.decoder.type == 'Mask2FormerVideoHead'
-        assert model.mask_score_power == 0.0 and model.clip_len >= 1000
+        assert model.test_cfg.score == 'class' and model.clip_len >= 1000
     else:
         assert model.decoder.temporal_init == 'zeros'
         classes = model.decoder.num_classes
@@ -133,3 +133,21 @@ def test_converted_checkpoint_through_test_and_demo(tiny, capsys):
     with open(res_dir / 'results.json') as f:
         res = json.load(f)
     assert res['video_length'] == 5 and 0 < len(res['instances']) <= 5
+
+
+def test_class_scoring_is_mask2former_vis():
+    from plugins.novis import VideoTrackResults
+    res = VideoTrackResults(2)
+    res.add_class_probs(torch.tensor([[0.9, 0.0], [0.0, 0.6]]))
+    logits = torch.full((2, 4, 4), -5.0)
+    logits[0, :2] = 0.1  # track 0: a sure class, an unsure mask
+    logits[1, :2] = 5.0  # track 1: an unsure class, a sure mask
+    res.add_frame(0, logits, (4, 4), (4, 4), (4, 4))
+    by_mask = res.top_k(1, 1)
+    by_class = res.top_k(1, 1, mask_score=False)
+    assert by_mask.track_ids.tolist() == [1]
+    assert by_class.track_ids.tolist() == [0]
+    torch.testing.assert_close(by_class.scores, torch.tensor([0.9]))
+    with pytest.raises(ValueError, match='score'):
+        init_model(osp.join(CFG, M2FVIS[0]), cfg_options=[
+            "model.test_cfg.score='mask'"])
