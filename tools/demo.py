@@ -30,8 +30,9 @@ objects in their DAVIS palette colour, VIS instances scoring at least
 frames as ``OUT/overlays/<frame>.png``. Overlays are streamed frame by
 frame: memory does not grow with the video's length. Every file is written
 under a temporary name and renamed when complete. Bad input gives one line
-naming the file and the cause on stderr, and exit status 1 for bad data (video, frames, mask) or 2
-for a bad option, config or checkpoint (a VOS model without ``--mask``).
+naming the file and the cause on stderr, and exit status 1 for bad data
+(video, frames, mask) or 2 for a bad option, config or checkpoint (a VOS
+model without ``--mask``).
 """
 import argparse
 import json

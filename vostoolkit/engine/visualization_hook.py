@@ -94,9 +94,13 @@ class VideoVisualizationHook(Hook):
         """Note where each frame of the chunk comes from: its file, else
         the chunk's (T, 3, H, W) BGR input frame at ``ori_shape``."""
         video = self._video
-        fids = [int(i) for i in meta.get('frame_ids') or range(len(inputs))]
+        fids = meta.get('frame_ids')
+        fids = [int(i) for i in (range(len(inputs)) if fids is None
+                                 else fids)]
         paths = meta.get('img_paths')
-        names = meta.get('frame_names') or [f'{i:05d}' for i in fids]
+        names = meta.get('frame_names')
+        if names is None:
+            names = [f'{i:05d}' for i in fids]
         for t, fid in enumerate(fids):
             if paths:
                 video['frames'][fid] = paths[t]

@@ -5,9 +5,9 @@ the DAVIS palette (:func:`instance_colour`), the colour the same object has
 in a DAVIS index PNG; void pixels are grey. Every function takes and returns
 ``(H, W, 3)`` uint8 **RGB** frames.
 
-Used by ``tools/demo.py``, ``tools/misc/browse_dataset.py``,
-``tools/test.py --show-dir`` (:class:`~vostoolkit.engine.VideoVisualizationHook`)
-and the quickstart.
+Used by ``tools/demo.py``, ``tools/misc/browse_dataset.py`` and
+``tools/test.py --show-dir``
+(:class:`~vostoolkit.engine.VideoVisualizationHook`).
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
