@@ -1,6 +1,6 @@
 """Write a procedural toy dataset in a benchmark's on-disk layout.
 
-    python tools/make_toy_data.py --format davis|youtube-vos|youtube-vis|ovis
+    python tools/make_toy_data.py --format davis|youtube-vos|youtube-vis|ovis|lvos|sav
         --out DIR [--videos N] [--val-videos M] [--frames T] [--size H W]
         [--seed S] [--max-objects K] [--categories C] [--test-videos N]
         [--no-all-frames] [--val-test-json] [--seg-format F] [--force]
@@ -13,7 +13,13 @@ Deterministic: the same arguments write identical files. The layouts:
   ``{train,valid}/meta.json``, ``valid_all_frames/JPEGImages`` (``valid``
   has each object's first-appearance mask only);
 * youtube-vis: ``train.json``, ``valid.json``, ``{train,valid}/JPEGImages``;
-* ovis: ``annotations_{train,valid}.json``, ``{train,valid}/<vid>/img_*.jpg``.
+* ovis: ``annotations_{train,valid}.json``, ``{train,valid}/<vid>/img_*.jpg``;
+* lvos: ``{train,valid}/{JPEGImages,Annotations}/<vid>/%08d.*`` (every
+  frame, masks on every 5th), ``<split>_meta.json`` (frame ranges),
+  ``valid/unseen_videos.txt``;
+* sav: ``sav_val/JPEGImages_24fps/<vid>/%05d.jpg``,
+  ``sav_val/Annotations_6fps/<vid>/<obj:03d>/%05d.png`` (one binary PNG
+  per object, masks may overlap; ``--val-videos`` videos, no train split).
 """
 import argparse
 import os.path as osp

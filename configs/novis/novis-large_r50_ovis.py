@@ -13,7 +13,7 @@ num_points = 6272
 
 model = dict(decoder=dict(num_classes=25, num_points=num_points,
                           matcher=dict(num_points=num_points)),
-             top_k=top_k)
+             test_cfg=dict(top_k=top_k))
 train_pipeline = [
     dict(type='LoadVideoFrames'),
     dict(type='LoadVISAnnotations'),

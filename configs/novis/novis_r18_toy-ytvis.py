@@ -56,7 +56,7 @@ model = dict(
                         background_weight=0.2, loss_weight=2.0,
                         upsample_logits=False),
     auxiliary_levels=(1, 2, 3),
-    top_k=top_k)
+    test_cfg=dict(top_k=top_k))
 
 train_pipeline = [
     dict(type='LoadVideoFrames'),

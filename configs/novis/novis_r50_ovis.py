@@ -22,7 +22,7 @@ data_root = 'data/ovis'
 max_iters = 16000
 top_k = 30
 
-model = dict(decoder=dict(num_classes=25), top_k=top_k)
+model = dict(decoder=dict(num_classes=25), test_cfg=dict(top_k=top_k))
 train_dataloader = dict(dataset=dict(
     type='OVISDataset', data_root=data_root,
     ann_file='annotations_train.json', data_prefix=dict(img='train')))

@@ -56,7 +56,9 @@ model = dict(
         loss_mask=dict(type='MaskBCELoss', loss_weight=5.0),
         loss_dice=dict(type='DiceLoss', loss_weight=5.0, volumetric=True)),
     tracker=dict(type='CosineClipTracker'),
-    clip_len=clip_len, stride=2, overlap_embeddings=True, top_k=top_k)
+    clip_len=clip_len, stride=2, overlap_embeddings=True,
+    # test-time options: predictions kept per video; no augmentation
+    test_cfg=dict(top_k=top_k, tta=None))
 
 train_pipeline = [
     dict(type='LoadVideoFrames'),

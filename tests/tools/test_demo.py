@@ -1,6 +1,6 @@
 """tools/demo.py and vostoolkit.apis.video_inference on tiny videos.
 
-Random-weight checkpoints of the core demo VOS model and the NOVIS toy
+Random-weight checkpoints of the core baseline VOS model and the NOVIS toy
 config; 4 frames of 32 x 48 pixels written as a folder and as an .mp4.
 """
 import json

@@ -184,6 +184,14 @@ def merge_cfg_options(cfg: Config, cfg_options: Optional[Sequence[str]],
         reroot_paths(cfg, old_root, new_root, exclude=options)
     if spec_loaders and isinstance(cfg.get('toy_spec'), dict):
         spread_toy_spec(cfg, spec_loaders, exclude=options)
+    for key in cfg.keys():
+        loader = cfg.get(key)
+        # num_workers=0 with persistent_workers=True is refused by PyTorch's
+        # DataLoader: a loader without workers has nothing to keep alive
+        if key.endswith('_dataloader') and isinstance(loader, dict) and \
+                loader.get('num_workers', 1) == 0 and \
+                loader.get('persistent_workers'):
+            loader['persistent_workers'] = False
 
 
 def default_work_dir(config_path: str) -> str:
