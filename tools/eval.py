@@ -8,7 +8,8 @@
         --pred results/ [--split train] [--videos held_out.txt] [--json OUT]
     python tools/eval.py youtube-vis --gt ANN.json \
         --pred results.json|results.zip [--json OUT]
-
+    python tools/eval.py lvos --gt-root data/lvos_v2/valid --pred results/ \
+        [--unseen unseen_videos.txt] [--json OUT]
     python tools/eval.py mose --gt data/mose/train --videos held_out.txt \
         --pred results/ [--json OUT]
     python tools/eval.py mosev2 --gt data/mose_v2/valid --pred results/ \
@@ -33,9 +34,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from vostoolkit.evaluation import (evaluate_davis, evaluate_vis,  # noqa: E402
                                    evaluate_youtube_vos)
+from vostoolkit.evaluation.mask_io import (open_zip,  # noqa: E402
+                                           read_zip_member)
+from vostoolkit.evaluation import evaluate_lvos  # noqa: E402
 from vostoolkit.evaluation import (evaluate_mose,  # noqa: E402
                                    evaluate_mose_v2, evaluate_vost)
 from vostoolkit.utils import DataError  # noqa: E402
+from vostoolkit.utils.cli import run_tool  # noqa: E402
+from vostoolkit.utils.tmpfiles import atomic_write_bytes  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -68,6 +74,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     vis.add_argument('--pred', required=True,
                      help='results.json or a zip holding it')
 
+    lvos = sub.add_parser('lvos', help='LVOS v1 / v2 J&F, seen / unseen, V')
+    lvos.add_argument('--gt-root', required=True,
+                      help='split folder (Annotations/, valid_meta.json) '
+                      'or the LVOS root')
+    lvos.add_argument('--pred', required=True,
+                      help='folder or zip of [Annotations/]<video>/*.png')
+    lvos.add_argument('--split', default='valid')
+    lvos.add_argument('--unseen', help='unseen video list (default: '
+                      'unseen_videos.txt of the split)')
+
     mose = sub.add_parser('mose', help='MOSE v1 J&F (DAVIS rules)')
     mosev2 = sub.add_parser('mosev2', help='MOSE v2 (official score.py)')
     for p in (mose, mosev2):
@@ -87,9 +103,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                       help='folder or zip of <sequence>/<frame>.png')
     vost.add_argument('--split', default='val')
 
-    for p in (davis, ytvos, vis, mose, mosev2, vost):
+    for p in (davis, ytvos, vis, lvos, mose, mosev2, vost):
         p.add_argument('--json', help='write all results to this file')
-    for p in (davis, ytvos, mose, mosev2, vost):
+    for p in (davis, ytvos, lvos, mose, mosev2, vost):
         p.add_argument('--workers', type=int, default=2,
                        help='worker processes (default 2)')
     return parser.parse_args(argv)
@@ -100,11 +116,12 @@ def load_vis_results(path: str):
     if not osp.isfile(path):
         raise DataError(path, 'results file not found')
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path) as zf:
             if 'results.json' not in zf.namelist():
                 raise DataError(path, 'no results.json at the zip root')
+            data = read_zip_member(zf, 'results.json')
             try:
-                return json.loads(zf.read('results.json'))
+                return json.loads(data)
             except (ValueError, UnicodeDecodeError) as err:
                 raise DataError(f'{path}:results.json',
                                 f'not valid JSON ({err})') from None
@@ -121,6 +138,9 @@ def run(args: argparse.Namespace) -> dict:
             args.data_root, args.pred, split=args.split, videos=args.videos,
             seen_categories=args.seen_meta, exclude_last=args.exclude_last,
             num_workers=args.workers)
+    if args.benchmark == 'lvos':
+        return evaluate_lvos(args.gt_root, args.pred, split=args.split,
+                             unseen=args.unseen, num_workers=args.workers)
     if args.benchmark == 'mose':
         return evaluate_mose(args.gt, args.pred, split=args.split,
                              videos=args.videos, num_workers=args.workers)
@@ -155,6 +175,11 @@ def print_table(benchmark: str, res: dict) -> None:
         for name, row in res['per_sequence'].items():
             print(f'{name:24s} {_fmt(row["J&F-Mean"])} {_fmt(row["J-Mean"])} '
                   f'{_fmt(row["F-Mean"])}')
+    if benchmark == 'lvos':
+        print(f'\n{"object":24s} {"J":>7s} {"F":>7s} {"V":>7s}')
+        for name, row in res['per_object'].items():
+            print(f'{name:24s} {_fmt(row["J-Mean"])} {_fmt(row["F-Mean"])} '
+                  f'{_fmt(row["V-Mean"])}')
 
 
 def _json_safe(obj):
@@ -167,24 +192,24 @@ def _json_safe(obj):
     return obj
 
 
-def main(argv=None) -> int:
+def _main(argv) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
-    try:
-        res = run(args)
-    except DataError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    res = run(args)
     print_table(args.benchmark, res)
     print(f'\n({time.perf_counter() - start:.1f} s)')
     if args.json:
         if osp.dirname(args.json):
             os.makedirs(osp.dirname(args.json), exist_ok=True)
-        tmp = f'{args.json}.tmp-{os.getpid()}'
-        with open(tmp, 'w') as f:
-            json.dump(_json_safe(res), f, indent=1)
-        os.replace(tmp, args.json)
+        atomic_write_bytes(args.json, json.dumps(_json_safe(res),
+                                                 indent=1).encode())
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit status 0, or 2 after one error line (130 on Ctrl-C); see
+    :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'eval.py')
 
 
 if __name__ == '__main__':

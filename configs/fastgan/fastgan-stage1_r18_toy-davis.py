@@ -8,9 +8,8 @@
 #   stride 4 and the toy objects are only ~15 x 20 pixels (predictions are
 #   resized back to 64 x 96 for scoring);
 # * the cross-entropy is not class-balanced (balanced=False): eq. 2's
-#   beta ~ 0.95 makes a briefly trained model predict dilated masks
-#   (measured on this data after 150 iterations: J&F 0.36 balanced, 0.75
-#   not balanced).
+#   beta ~ 0.95 weighs a small object ~19x the background, which makes an
+#   early model predict dilated masks (plugins/fastgan/README.md).
 #
 #   python tools/train.py configs/fastgan/fastgan-stage1_r18_toy-davis.py
 #   python tools/train.py configs/fastgan/fastgan_r18_toy-davis.py
@@ -68,6 +67,7 @@ test_dataloader = dict(
     sampler=dict(type='VideoShardSampler'),
     dataset=dict(type='DAVISDataset', data_root=data_root, year='2017',
                  split='val', test_mode=True, toy_spec=toy_spec,
+                 test_chunk_len=8,  # memory flat in video length
                  pipeline=test_pipeline))
 val_dataloader = test_dataloader
 test_evaluator = dict(type='DAVISMetric', gt_root=data_root, year='2017',

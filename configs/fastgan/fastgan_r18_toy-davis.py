@@ -1,15 +1,12 @@
-# Small FaSTGAN for CPU, stage 2: from the toy stage-1 regressor, both
-# critics (n_critic = 5, lambda_gp = 10, ground-truth trick); learning rate
-# constant for the first quarter, then polynomial decay.
+# Small FaSTGAN for CPU, stage 2 (the final toy model): from the toy stage-1
+# regressor, both critics (n_critic = 5, lambda_gp = 10, ground-truth
+# trick); learning rate constant for the first quarter, then polynomial
+# decay.
 #
-# The real masks get no Gaussian noise here (gt_noise=None): with noise the
-# critics learn to tell noisy from clean masks and drag the regressor to
-# noisy ones (measured on this data, 150-200 iterations from a stage-1
-# model at J&F 0.80: 'prediction' noise 0.08, 'residual' noise 0.21, both at
-# lr 2e-4; without noise 0.78 after 150 iterations at lr 1e-4).
-#
-# Measured (plugins/fastgan/README.md): stage 1 then this config, J&F-Mean
-# 0.745 after stage 1 and 0.768 after stage 2 on the toy val split.
+# The real masks get no Gaussian noise here (gt_noise=None): with noise on
+# the real masks only, a critic can tell real from generated masks by the
+# noise alone, which pulls a briefly trained regressor towards noisy masks
+# (plugins/fastgan/README.md).
 _base_ = ['./fastgan-stage1_r18_toy-davis.py']
 
 load_from = 'work_dirs/fastgan-stage1_r18_toy-davis/iter_300.pth'

@@ -9,8 +9,8 @@ smooth random video of the given shortest edge (16:9), fed in chunks through
 the data preprocessor and ``NOVIS.predict`` as the video test loop does.
 The model is randomly initialised: speed does not depend on the weights, and
 the memory held per finished frame (N RLE masks) is bounded by the frame
-size. One view per clip: a config's test-time augmentation (``test_aug``,
-the toy config's 4 views) is switched off, so the figures are those of the
+size. One view per clip: a config's test-time augmentation
+(``test_cfg.tta``) is switched off, so the figures are those of the
 paper's inference. Prints one line per length.
 """
 import argparse
@@ -42,7 +42,7 @@ def run_one(model_name: str, frames: int, short_edge: int, chunk: int,
     root = os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
     cfg = Config.fromfile(os.path.join(root, CONFIGS[model_name]))
-    cfg.model.pop('test_aug', None)
+    cfg.model.test_cfg.tta = None
     model = MODELS.build(cfg.model).to(device).eval()
     h, w = short_edge, int(round(short_edge * 16 / 9))
     gen = torch.Generator().manual_seed(0)

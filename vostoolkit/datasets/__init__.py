@@ -16,3 +16,7 @@ __all__ = [
     'generate_toy_dataset', 'ensure_toy_dataset', 'MOSEDataset',
     'MOSEv2Dataset', 'VOSTDataset'
 ]
+
+from .lvos import LVOSDataset  # noqa: E402
+
+__all__ += ['LVOSDataset']

@@ -6,20 +6,14 @@ from .mask_io import (MaskSource, davis_palette, decode_index_png,
 from .metrics import (DAVISMetric, DAVISSubmission, YouTubeVISMetric,
                       YouTubeVISSubmission, YouTubeVOSMetric,
                       YouTubeVOSSubmission)
-from .metrics import (MOSEMetric, MOSESubmission, MOSEv2Metric,
-                      MOSEv2Submission, VOSTMetric, VOSTSubmission)
 from .submission import (encode_rles, write_davis_submission,
                          write_vis_submission, write_ytvos_submission)
 from .validate import (validate_davis_zip, validate_vis_zip,
                        validate_ytvos_zip)
-from .validate import validate_mose_zip, validate_vost_zip
-from .submission import write_mose_submission, write_vost_submission
 from .vis_eval import VISGroundTruth, evaluate_vis
 from .vos_measures import (boundary_radius, db_statistics, decay_bin_edges,
                            disk, f_measure, jaccard, pair_jf, seg2bmap)
 from .ytvos_eval import evaluate_youtube_vos
-from .mose_eval import evaluate_mose, evaluate_mose_v2
-from .vost_eval import evaluate_vost
 
 __all__ = [
     'evaluate_davis', 'summarize_davis', 'evaluate_youtube_vos',
@@ -30,9 +24,28 @@ __all__ = [
     'validate_vis_zip', 'boundary_radius', 'db_statistics', 'decay_bin_edges',
     'disk', 'f_measure', 'jaccard', 'pair_jf', 'seg2bmap', 'DAVISMetric',
     'YouTubeVOSMetric', 'YouTubeVISMetric', 'DAVISSubmission',
-    'YouTubeVOSSubmission', 'YouTubeVISSubmission', 'evaluate_mose',
-    'evaluate_mose_v2', 'evaluate_vost', 'MOSEMetric', 'MOSEv2Metric',
-    'VOSTMetric', 'MOSESubmission', 'MOSEv2Submission', 'VOSTSubmission',
-    'validate_mose_zip', 'validate_vost_zip', 'write_mose_submission',
-    'write_vost_submission'
+    'YouTubeVOSSubmission', 'YouTubeVISSubmission'
 ]
+
+from .lvos_eval import evaluate_lvos, load_lvos_meta  # noqa: E402
+from .lvos_validate import validate_lvos_zip  # noqa: E402
+from .metrics import LVOSMetric, LVOSSubmission  # noqa: E402
+
+__all__ += ['evaluate_lvos', 'load_lvos_meta', 'validate_lvos_zip',
+            'LVOSMetric', 'LVOSSubmission']
+
+from .metrics import (MOSEMetric, MOSESubmission,  # noqa: E402
+                      MOSEv2Metric, MOSEv2Submission, VOSTMetric,
+                      VOSTSubmission)
+from .mose_eval import evaluate_mose, evaluate_mose_v2  # noqa: E402
+from .mose_vost_validate import (validate_mose_zip,  # noqa: E402
+                                 validate_vost_zip)
+from .submission import (write_mose_submission,  # noqa: E402
+                         write_vost_submission)
+from .vost_eval import evaluate_vost  # noqa: E402
+
+__all__ += ['evaluate_mose', 'evaluate_mose_v2', 'evaluate_vost',
+            'MOSEMetric', 'MOSEv2Metric', 'VOSTMetric', 'MOSESubmission',
+            'MOSEv2Submission', 'VOSTSubmission', 'validate_mose_zip',
+            'validate_vost_zip', 'write_mose_submission',
+            'write_vost_submission']

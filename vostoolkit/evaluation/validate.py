@@ -15,10 +15,10 @@ from typing import Dict, List, Optional, Set, Tuple
 import numpy as np
 from PIL import Image
 
-from vostoolkit.utils import DataError
+from vostoolkit.utils import DataError, rle_problem, rle_total  # noqa: F401
 from .davis_eval import davis_sequences, first_frame_objects
 from .mask_io import (PathLike, davis_palette, decode_index_png, list_pngs,
-                      png_header, read_lines)
+                      open_zip, png_header, read_zip_member)
 from .vis_eval import VISGroundTruth
 from .ytvos_eval import load_meta, video_frames
 
@@ -31,7 +31,10 @@ def _open_zip(path: PathLike) -> Tuple[Optional[zipfile.ZipFile], List[str]]:
         return None, [f'{path}: file not found']
     if not zipfile.is_zipfile(path):
         return None, [f'{path}: not a zip file']
-    return zipfile.ZipFile(path), []
+    try:
+        return open_zip(path), []
+    except DataError as err:
+        return None, [str(err)]
 
 
 def _frame_size(folder: str, ext: str) -> Optional[Tuple[int, int]]:
@@ -120,8 +123,13 @@ def _check_vos_zip(zf: zipfile.ZipFile, prefix: str,
             if name not in present:
                 problems.append(f'{name}: missing')
                 continue
-            problems.extend(_check_png(zf.read(name), name, sizes[video],
-                                       allowed, ids_text))
+            try:
+                data = read_zip_member(zf, name, name)
+            except DataError as err:
+                problems.append(str(err))
+                continue
+            problems.extend(_check_png(data, name, sizes[video], allowed,
+                                       ids_text))
     for name in sorted(present - wanted):
         video = name[len(prefix):].split('/')[0] \
             if name.startswith(prefix) else None
@@ -211,111 +219,8 @@ def validate_ytvos_zip(zip_path: PathLike, gt: PathLike,
     return problems
 
 
-def _first_annotation(ann_dir: str) -> Tuple[Optional[Tuple[int, int]],
-                                               Set[int]]:
-    """(size, object ids) of the first annotation PNG of a folder."""
-    anns = list_pngs(ann_dir) if osp.isdir(ann_dir) else []
-    if not anns:
-        return None, set()
-    first = decode_index_png(osp.join(ann_dir, anns[0] + '.png'))
-    return first.shape, set(range(1, first_frame_objects(first) + 1)) \
-        if first.size else set()
-
-
-def _check_frames_zip(zip_path: PathLike, videos: List[str], img_root: str,
-                      ann_root: str, prefix: str, what: str) -> List[str]:
-    """A PNG for every ``.jpg`` frame of every video (frames of the
-    annotations where there are no JPEGs), at the size of the first
-    annotation, with ids of its objects only."""
-    zf, problems = _open_zip(zip_path)
-    if zf is None:
-        return problems
-    expected, sizes, objects = {}, {}, {}
-    for video in videos:
-        img_dir, ann_dir = osp.join(img_root, video), osp.join(ann_root,
-                                                               video)
-        size, objs = _first_annotation(ann_dir)
-        if size is None:
-            problems.append(f'{ann_dir}: ground-truth annotations missing')
-            continue
-        imgs = sorted(f[:-4] for f in os.listdir(img_dir)
-                      if f.endswith('.jpg')) if osp.isdir(img_dir) else []
-        expected[video] = imgs or list_pngs(ann_dir)
-        sizes[video], objects[video] = size, objs
-    with zf:
-        problems += _check_vos_zip(zf, prefix, expected, sizes, objects, what)
-    return problems
-
-
-def validate_mose_zip(zip_path: PathLike, gt: PathLike, split: str = 'valid',
-                      version: int = 1) -> List[str]:
-    """Check a MOSE submission zip: a palette PNG for every frame of every
-    video of the split (``Annotations/<video>/`` for v1, ``<video>/`` at
-    the root for v2), at the size of the first annotation, with ids of its
-    objects only.
-
-    Args:
-        zip_path (str): The zip.
-        gt (str): The MOSE root or the split folder.
-        split (str): Split folder under a root.
-        version (int): 1 or 2.
-    """
-    gt = os.fspath(gt)
-    split_dir = gt if osp.isdir(osp.join(gt, 'JPEGImages')) else \
-        osp.join(gt, split)
-    img_root = osp.join(split_dir, 'JPEGImages')
-    if not osp.isdir(img_root):
-        return [f'{img_root}: MOSE frame folder not found']
-    videos = sorted(d for d in os.listdir(img_root)
-                    if osp.isdir(osp.join(img_root, d)))
-    return _check_frames_zip(zip_path, videos, img_root,
-                             osp.join(split_dir, 'Annotations'),
-                             'Annotations/' if version == 1 else '', 'video')
-
-
-def validate_vost_zip(zip_path: PathLike, root: PathLike,
-                      split: str = 'val') -> List[str]:
-    """Check a VOST results zip: ``<seq>/<frame>.png`` at the root for every
-    frame of ``JPEGImages/<seq>`` of the ``ImageSets/<split>.txt``
-    sequences, at the annotation size, with ids of the first annotation's
-    objects."""
-    root = os.fspath(root)
-    try:
-        seqs = read_lines(osp.join(root, 'ImageSets', f'{split}.txt'))
-    except DataError as err:
-        return [str(err)]
-    return _check_frames_zip(zip_path, list(dict.fromkeys(seqs)),
-                             osp.join(root, 'JPEGImages'),
-                             osp.join(root, 'Annotations'), '', 'sequence')
-
-
-def rle_total(counts: str) -> Optional[int]:
-    """Total run length of a compressed COCO RLE string, or None if the
-    string is malformed (bad characters, a truncated number, a negative
-    run). Valid masks total ``H * W``."""
-    v = np.frombuffer(counts.encode('latin-1'), np.uint8).astype(np.int64)
-    if v.size == 0:
-        return 0
-    v -= 48
-    if v.min() < 0 or v.max() > 63 or v[-1] & 0x20:
-        return None
-    ends = np.flatnonzero((v & 0x20) == 0)  # last char of every number
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    token = np.repeat(np.arange(ends.size), ends - starts + 1)
-    shift = 5 * (np.arange(v.size) - starts[token])
-    if shift.max() > 55:
-        return None
-    vals = np.add.reduceat((v & 0x1f) << shift, starts)
-    negative = (v[ends] & 0x10) != 0
-    vals[negative] -= np.left_shift(1, shift[ends][negative] + 5)
-    # from the fourth run on, a run is stored relative to the run two
-    # places before it: odd runs and even runs from the third are sums
-    runs = vals.copy()
-    runs[1::2] = np.cumsum(vals[1::2])
-    runs[2::2] = np.cumsum(vals[2::2])
-    if runs.size and runs.min() < 0:
-        return None
-    return int(runs.sum())
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_result(i: int, res, gt: VISGroundTruth) -> List[str]:
@@ -328,11 +233,11 @@ def _check_result(i: int, res, gt: VISGroundTruth) -> List[str]:
         return [f'{where}: missing keys {missing}']
     problems = []
     vid = res['video_id']
-    if not isinstance(vid, int) or vid not in gt.videos:
+    if not _is_int(vid) or vid not in gt.videos:
         return [f'{where}: video_id {vid!r} is not a video of the ground '
                 'truth']
     cat = res['category_id']
-    if not isinstance(cat, int) or cat not in gt.categories:
+    if not _is_int(cat) or cat not in gt.categories:
         problems.append(f'{where}: category_id {cat!r} is not a category of '
                         'the ground truth')
     score = res['score']
@@ -353,11 +258,10 @@ def _check_result(i: int, res, gt: VISGroundTruth) -> List[str]:
         if not isinstance(s, dict) or not isinstance(s.get('counts'), str):
             bad.append(f'frame {t}: not a compressed RLE with counts as a '
                        'string')
-        elif list(s.get('size', [])) != [h, w]:
-            bad.append(f'frame {t}: size {s.get("size")} != video size '
-                       f'{[h, w]}')
-        elif rle_total(s['counts']) != h * w:
-            bad.append(f'frame {t}: RLE counts do not decode to {h}x{w}')
+            continue
+        cause = rle_problem(s, h, w)
+        if cause is not None:
+            bad.append(f'frame {t}: {cause}')
     if bad:
         problems.append(f'{where}: {len(bad)} invalid segmentations (first: '
                         f'{bad[0]})')
@@ -384,7 +288,10 @@ def validate_vis_zip(zip_path: PathLike, ann_file: PathLike) -> List[str]:
                         f"found '{nested[0]}'"]
             return ['zip layout: results.json missing at the zip root']
         try:
-            data = json.loads(zf.read('results.json'))
+            data = json.loads(read_zip_member(zf, 'results.json',
+                                              'results.json'))
+        except DataError as err:
+            return [str(err)]
         except (ValueError, UnicodeDecodeError) as err:
             return [f'results.json: not valid JSON ({err})']
         extra = [n for n in names if n != 'results.json' and

@@ -23,6 +23,7 @@ def _cfg(tmp_path):
         loader.dataset.toy_spec = spec
     for ev in (cfg.test_evaluator, cfg.val_evaluator, cfg.submit_evaluator):
         ev.ann_file = f'{root}/valid.json'
+    cfg.model.backbone.init_cfg = None  # no pretraining stage here
     cfg.train_cfg.max_iters = 2
     cfg.train_cfg.val_interval = 2
     cfg.work_dir = str(tmp_path / 'work')

@@ -13,3 +13,6 @@ __all__ = [
     'MOSEv2Metric', 'VOSTMetric', 'MOSESubmission', 'MOSEv2Submission',
     'VOSTSubmission'
 ]
+from .lvos_metrics import LVOSMetric, LVOSSubmission  # noqa: E402
+
+__all__ += ['LVOSMetric', 'LVOSSubmission']
