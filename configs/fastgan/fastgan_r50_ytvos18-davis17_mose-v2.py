@@ -10,7 +10,8 @@ data_root = 'data'
 mose_v2_root = 'data/mose_v2'
 test_dataloader = dict(dataset=dict(
     _delete_=True, type='MOSEv2Dataset', data_root=mose_v2_root,
-    split='valid', test_mode=True, pipeline={{_base_.test_pipeline}}))
+    split='valid', test_mode=True, test_chunk_len=32,
+    pipeline={{_base_.test_pipeline}}))
 val_dataloader = test_dataloader
 test_evaluator = dict(
     _delete_=True, type='MOSEv2Submission',

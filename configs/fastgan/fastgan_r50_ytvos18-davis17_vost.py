@@ -10,7 +10,8 @@ data_root = 'data'
 vost_root = 'data/vost'
 test_dataloader = dict(dataset=dict(
     _delete_=True, type='VOSTDataset', data_root=vost_root,
-    split='val', test_mode=True, pipeline={{_base_.test_pipeline}}))
+    split='val', test_mode=True, test_chunk_len=32,
+    pipeline={{_base_.test_pipeline}}))
 val_dataloader = test_dataloader
 test_evaluator = dict(
     _delete_=True, type='VOSTMetric',

@@ -9,7 +9,8 @@ _base_ = ['./frtm_r101_ytvos18-davis17.py']
 mose_root = 'data/mose'
 test_dataloader = dict(dataset=dict(
     _delete_=True, type='MOSEDataset', data_root=mose_root,
-    split='valid', test_mode=True, pipeline={{_base_.test_pipeline}}))
+    split='valid', test_mode=True, test_chunk_len=32,
+    pipeline={{_base_.test_pipeline}}))
 val_dataloader = test_dataloader
 test_evaluator = dict(
     _delete_=True, type='MOSESubmission',

@@ -34,7 +34,7 @@ test_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='VideoShardSampler'),
     dataset=dict(type=dataset_type, data_root=data_root, split='valid',
-                 test_mode=True, pipeline=test_pipeline))
+                 test_mode=True, test_chunk_len=32, pipeline=test_pipeline))
 val_dataloader = test_dataloader
 test_evaluator = dict(type='MOSEv2Submission',
                       out_file='work_dirs/mose_v2_valid_submission.zip')
