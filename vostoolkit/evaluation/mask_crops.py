@@ -60,11 +60,17 @@ class MaskImage:
                 raise DataError(where, f'PNG mode {self.mode}: expected a '
                                 'single-channel mask (palette or grayscale)')
             self.shape = self.arr.shape
-            rows = np.flatnonzero(self.arr.any(axis=1))
-            cols = np.flatnonzero(self.arr.any(axis=0))
-            self.bbox = None if rows.size == 0 else (
-                int(cols[0]), int(rows[0]), int(cols[-1]) + 1,
-                int(rows[-1]) + 1)
+            self.bbox = _array_bbox(self.arr)
+
+    @classmethod
+    def from_array(cls, arr: np.ndarray, where: str) -> 'MaskImage':
+        """Wrap an (H, W) array (a prediction already in memory)."""
+        self = cls.__new__(cls)
+        self.where, self.img, self.mode = where, None, 'array'
+        self.arr = np.asarray(arr)
+        self.shape = self.arr.shape
+        self.bbox = _array_bbox(self.arr)
+        return self
 
     @property
     def empty(self) -> bool:
@@ -101,9 +107,17 @@ class MaskImage:
         if box is None:
             return [0]
         _, values = self.region(box)
-        if 0 not in values and covers(box, self.shape) is False:
+        if 0 not in values and not covers(box, self.shape):
             values = [0] + values
         return values
+
+
+def _array_bbox(arr: np.ndarray) -> Optional[Box]:
+    rows = np.flatnonzero(arr.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(arr.any(axis=0))
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
 def covers(box: Box, shape: Sequence[int]) -> bool:

@@ -58,6 +58,20 @@ def annotations_root(gt_root: PathLike, split: str = 'val') -> str:
     return gt_root
 
 
+def sav_object_id(name: str, where: str = '') -> int:
+    """Object id of an SA-V object folder: ``'000'`` -> 1 (ids start at 1
+    so that 0 stays the background of an id map)."""
+    if not name.isdigit() or int(name) > 253:
+        raise DataError(osp.join(where, name), 'SA-V object folders are '
+                        'numbers 000..253')
+    return int(name) + 1
+
+
+def sav_object_name(obj_id: int) -> str:
+    """The object folder of id ``obj_id`` (1 -> ``'000'``)."""
+    return f'{int(obj_id) - 1:03d}'
+
+
 def scan_video(gt_dir: str) -> Tuple[bool, List[Tuple[str, List[str]]]]:
     """Layout and frames of one ground-truth video folder.
 
