@@ -10,6 +10,8 @@
         --pred results.json|results.zip [--json OUT]
     python tools/eval.py lvos --gt-root data/lvos_v2/valid --pred results/ \
         [--unseen unseen_videos.txt] [--json OUT]
+    python tools/eval.py sav --gt-root data/sav/sav_val --pred results/ \
+        [--strict] [--do-not-skip-first-and-last-frame] [--json OUT]
 
 Prints a table; ``--json`` also writes every number (per object and per
 sequence for DAVIS). Bad input exits with status 2 and one line naming the
@@ -31,6 +33,7 @@ from vostoolkit.evaluation import (evaluate_davis, evaluate_vis,  # noqa: E402
 from vostoolkit.evaluation.mask_io import (open_zip,  # noqa: E402
                                            read_zip_member)
 from vostoolkit.evaluation import evaluate_lvos  # noqa: E402
+from vostoolkit.evaluation import evaluate_sav  # noqa: E402
 from vostoolkit.utils import DataError  # noqa: E402
 from vostoolkit.utils.cli import run_tool  # noqa: E402
 from vostoolkit.utils.tmpfiles import atomic_write_bytes  # noqa: E402
@@ -76,9 +79,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     lvos.add_argument('--unseen', help='unseen video list (default: '
                       'unseen_videos.txt of the split)')
 
-    for p in (davis, ytvos, vis, lvos):
+    sav = sub.add_parser('sav', help='SA-V J&F (x100); also DAVIS-layout '
+                         'folders, scored the SA-V way')
+    sav.add_argument('--gt-root', required=True,
+                     help='Annotations_6fps, the split folder (sav_val) or '
+                     'the SA-V root, or a DAVIS-layout folder')
+    sav.add_argument('--pred', required=True, help='folder or zip of '
+                     '<video>/<obj>/<frame>.png (same layout as the gt)')
+    sav.add_argument('--split', default='val')
+    sav.add_argument('--strict', action='store_true',
+                     help='every ground-truth video must be predicted')
+    sav.add_argument('--do-not-skip-first-and-last-frame',
+                     action='store_true')
+
+    for p in (davis, ytvos, vis, lvos, sav):
         p.add_argument('--json', help='write all results to this file')
-    for p in (davis, ytvos, lvos):
+    for p in (davis, ytvos, lvos, sav):
         p.add_argument('--workers', type=int, default=2,
                        help='worker processes (default 2)')
     return parser.parse_args(argv)
@@ -114,6 +130,11 @@ def run(args: argparse.Namespace) -> dict:
     if args.benchmark == 'lvos':
         return evaluate_lvos(args.gt_root, args.pred, split=args.split,
                              unseen=args.unseen, num_workers=args.workers)
+    if args.benchmark == 'sav':
+        return evaluate_sav(
+            args.gt_root, args.pred, split=args.split, strict=args.strict,
+            skip_first_and_last=not args.do_not_skip_first_and_last_frame,
+            num_workers=args.workers)
     return evaluate_vis(args.gt, load_vis_results(args.pred),
                         results_name=f'{args.pred}:results.json'
                         if zipfile.is_zipfile(args.pred) else None)
@@ -138,6 +159,15 @@ def print_table(benchmark: str, res: dict) -> None:
         for name, row in res['per_object'].items():
             print(f'{name:24s} {_fmt(row["J-Mean"])} {_fmt(row["F-Mean"])} '
                   f'{_fmt(row["V-Mean"])}')
+    if benchmark == 'sav':
+        print(f'\n{"video/object":24s} {"J&F":>7s} {"J":>7s} {"F":>7s}')
+        for name, row in res['per_object'].items():
+            print(f'{name:24s} {_fmt(row["J&F"])} {_fmt(row["J"])} '
+                  f'{_fmt(row["F"])}')
+        if res['unpredicted']:
+            print(f'\nwarning: {len(res["unpredicted"])} ground-truth '
+                  f'videos have no prediction and were not scored (first: '
+                  f'{res["unpredicted"][0]}); --strict makes this an error')
 
 
 def _json_safe(obj):

@@ -8,6 +8,7 @@
     python tools/validate_submission.py youtube-vis OUT.zip \
         --gt data/youtube_vis_2019/valid.json
     python tools/validate_submission.py lvos OUT.zip --gt data/lvos_v2/valid
+    python tools/validate_submission.py sav OUT.zip --gt data/sav/sav_val
 
 Prints one line per problem and exits with status 1 if there is any,
 0 (and "OK") otherwise. A zip or ground truth that is not there, or a bad
@@ -24,13 +25,14 @@ from vostoolkit.evaluation import (validate_davis_zip,  # noqa: E402
 from vostoolkit.utils import DataError  # noqa: E402
 from vostoolkit.utils.cli import EXIT_PROBLEMS, run_tool  # noqa: E402
 from vostoolkit.evaluation import validate_lvos_zip  # noqa: E402
+from vostoolkit.evaluation import validate_sav_zip  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('benchmark',
                         choices=['davis', 'youtube-vos', 'youtube-vis',
-                                 'lvos'])
+                                 'lvos', 'sav'])
     parser.add_argument('zip', help='the submission zip')
     parser.add_argument('--gt', required=True,
                         help='DAVIS root | YouTube-VOS split folder (or '
@@ -59,6 +61,9 @@ def _main(argv) -> int:
     elif args.benchmark == 'lvos':
         problems = validate_lvos_zip(args.zip, args.gt,
                                      split=args.split or 'valid')
+    elif args.benchmark == 'sav':
+        problems = validate_sav_zip(args.zip, args.gt,
+                                    split=args.split or 'val')
     else:
         problems = validate_vis_zip(args.zip, args.gt)
     for line in problems:
