@@ -20,3 +20,6 @@ __all__ = [
 from .lvos import LVOSDataset  # noqa: E402
 
 __all__ += ['LVOSDataset']
+from .sav import SAVDataset  # noqa: E402
+
+__all__ += ['SAVDataset']

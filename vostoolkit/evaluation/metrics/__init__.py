@@ -16,3 +16,6 @@ __all__ = [
 from .lvos_metrics import LVOSMetric, LVOSSubmission  # noqa: E402
 
 __all__ += ['LVOSMetric', 'LVOSSubmission']
+from .sav_metrics import SAVMetric, SAVSubmission  # noqa: E402
+
+__all__ += ['SAVMetric', 'SAVSubmission']
