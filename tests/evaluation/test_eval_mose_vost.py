@@ -260,3 +260,26 @@ def test_mose_v2_predictions_in_one_top_folder(sets, tmp_path):
     ref = evaluate_mose_v2(gt, pred, num_workers=1)
     got = evaluate_mose_v2(gt, str(nested), num_workers=1)
     assert got['J&F_new'] == ref['J&F_new']
+
+
+def test_mose_v2_skips_first_and_last_frame(tmp_path):
+    """Only frame 1 of 3 counts: wrong first and last predictions do not
+    change a perfect score; the meta.json length must match the PNGs."""
+    obj = np.zeros((16, 16), np.uint8)
+    obj[4:9, 4:9] = 1
+    for t in range(3):
+        write_png(str(tmp_path / 'gt' / 'v' / f'{t:05d}.png'), obj)
+        write_png(str(tmp_path / 'pred' / 'v' / f'{t:05d}.png'),
+                  obj if t == 1 else np.zeros_like(obj))
+    meta = tmp_path / 'meta.json'
+    meta.write_text(json.dumps({'videos': {'v': {
+        'length': 3, 'height': 16, 'width': 16, 'objects': ['1']}}}))
+    res = evaluate_mose_v2(str(tmp_path / 'gt'), str(tmp_path / 'pred'),
+                           meta=str(meta), num_workers=1)
+    assert res['J'] == res['F_new'] == res['F'] == 1.0
+    assert math.isnan(res['disappear_J&F_new'])  # no object disappears
+    meta.write_text(json.dumps({'videos': {'v': {
+        'length': 4, 'height': 16, 'width': 16, 'objects': ['1']}}}))
+    with pytest.raises(DataError, match='length 4'):
+        evaluate_mose_v2(str(tmp_path / 'gt'), str(tmp_path / 'pred'),
+                         meta=str(meta), num_workers=1)
