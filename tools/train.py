@@ -1,13 +1,16 @@
 """Train any vostoolkit model from its config.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
+        [--amp [fp16|bf16]]
         [--tensorboard] [--cfg-options key=value ...]
         [--launcher none|pytorch|slurm]
 
 Distributed: ``tools/dist_train.sh CONFIG GPUS`` (torchrun, also on CPU with
-gloo) or ``tools/slurm_train.sh``. ``--amp`` is CUDA-only: without a GPU the
-tool stops with one error line (exit status 2) instead of silently training
-in float32.
+gloo) or ``tools/slurm_train.sh``. ``--amp`` trains in float16 mixed
+precision with loss scaling and is CUDA-only: without a GPU the tool stops
+with one error line (exit status 2) instead of silently training in
+float32. ``--amp bf16`` trains under bfloat16 autocast (no loss scaling) on
+a GPU that supports it, or on the CPU when there is no GPU.
 
 A multi-stage recipe is one call per stage config, each starting from the
 previous stage's weights (``load_from`` or a backbone ``init_cfg``); a
@@ -32,8 +35,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--resume', nargs='?', const='auto', default=None, metavar='CKPT',
         help='resume training; with no CKPT, from the last checkpoint of '
         'the work dir')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (needs CUDA)')
+    parser.add_argument(
+        '--amp', nargs='?', const='fp16', default=None,
+        choices=['fp16', 'bf16'],
+        help='automatic mixed precision: float16 with loss scaling (the '
+        'default; needs CUDA) or bf16 (bfloat16 autocast, CUDA or CPU); '
+        'put it after CONFIG')
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log scalars to TensorBoard (needs the '
                         'tensorboard package: pip install '

@@ -124,8 +124,12 @@ class AdversarialTrainStepMixin:
                 continue
             wrapper = wrappers[name]
             wrapper.zero_grad()
+            # AmpOptimWrapper (float16) scales the loss: the penalty's
+            # autograd.grad must see the same scaler (AMP recipe)
+            scaler = getattr(wrapper, 'loss_scaler', None)
             with wrapper.optim_context(critic):
-                terms = self.loss_critic.terms(critic, real, fake)
+                terms = self.loss_critic.terms(critic, real, fake,
+                                               scaler=scaler)
                 loss = self.loss_critic.objective(terms)
             wrapper.update_params(loss)
             short = name[len('critic_'):]

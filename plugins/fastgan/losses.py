@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from torch.amp import GradScaler
 
 from vostoolkit.models.base import BaseLoss
 from vostoolkit.registry import LOSSES
@@ -92,24 +93,46 @@ class FaSTGANBalancedBCELoss(BaseLoss):
         return self.loss_weight * frame_loss[valid].mean()
 
 
+def _full(x: Tensor) -> Tensor:
+    """Half-precision tensors as float32 (float32 / float64 unchanged)."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def _interpolates(real: Tensor, fake: Tensor) -> Tensor:
     """``a * real + (1 - a) * fake``, one ``a ~ U[0, 1]`` per sample, as a
-    leaf that requires grad."""
+    leaf that requires grad (float32 when the samples are half)."""
+    real, fake = _full(real.detach()), _full(fake.detach())
     alpha_shape = (real.shape[0], ) + (1, ) * (real.dim() - 1)
     alpha = torch.rand(alpha_shape, device=real.device, dtype=real.dtype)
-    interp = alpha * real.detach() + (1 - alpha) * fake.detach()
+    interp = alpha * real + (1 - alpha) * fake
     return interp.requires_grad_(True)
 
 
-def _penalty(scores: Tensor, interp: Tensor) -> Tuple[Tensor, Tensor]:
-    """Penalty from the (B,) scores of the (B, ...) interpolates."""
-    grads, = torch.autograd.grad(scores.sum(), interp, create_graph=True)
+def _penalty(scores: Tensor, interp: Tensor,
+             scaler: Optional[GradScaler] = None) -> Tuple[Tensor, Tensor]:
+    """Penalty from the (B,) scores of the (B, ...) interpolates.
+
+    With a ``scaler`` (mixed precision with loss scaling) the PyTorch AMP
+    recipe for gradient penalties is followed: the scores are scaled before
+    ``autograd.grad`` so that small half-precision gradients do not flush
+    to zero, and the gradients are unscaled (in float32) before the norm.
+    The penalty then enters the loss that the scaler scales as usual; an
+    overflow makes it inf / NaN, and the scaler skips that step.
+    """
+    out = scores.sum()
+    if scaler is not None and scaler.is_enabled():
+        out = scaler.scale(out)
+    grads, = torch.autograd.grad(out, interp, create_graph=True)
+    grads = _full(grads)
+    if scaler is not None and scaler.is_enabled():
+        grads = grads * (1.0 / scaler.get_scale())
     norms = grads.flatten(1).norm(2, dim=1)  # (B, ...) -> (B,)
     return ((norms - 1)**2).mean(), norms.detach()
 
 
-def gradient_penalty(critic: nn.Module, real: Tensor,
-                     fake: Tensor) -> Tuple[Tensor, Tensor]:
+def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor,
+                     scaler: Optional[GradScaler] = None
+                     ) -> Tuple[Tensor, Tensor]:
     """WGAN-GP penalty ``E[(||grad_x D(x~)||_2 - 1)^2]`` (Gulrajani et al.).
 
     ``x~ = a * real + (1 - a) * fake`` with one ``a ~ U[0, 1]`` per sample.
@@ -122,14 +145,19 @@ def gradient_penalty(critic: nn.Module, real: Tensor,
             it must not mix samples (no batch normalisation).
         real (Tensor): (B, ...) real samples.
         fake (Tensor): (B, ...) generated samples (detached here).
+        scaler (GradScaler, optional): The loss scaler of the critic's
+            optimiser under float16 mixed precision (``AmpOptimWrapper``'s
+            ``loss_scaler``): the gradient is taken of the scaled scores
+            and unscaled (see :func:`_penalty`).
 
     Returns:
-        tuple[Tensor, Tensor]: the penalty (scalar, differentiable w.r.t.
-        the critic's parameters) and the (B,) gradient norms (detached).
+        tuple[Tensor, Tensor]: the penalty (scalar, float32 when the
+        inputs are half, differentiable w.r.t. the critic's parameters)
+        and the (B,) gradient norms (detached).
     """
     interp = _interpolates(real, fake)
     scores = critic(interp).flatten(1).mean(1)  # (B, 1, h, w) -> (B,)
-    return _penalty(scores, interp)
+    return _penalty(scores, interp, scaler)
 
 
 @LOSSES.register_module()
@@ -150,8 +178,8 @@ class FaSTGANCriticLoss(BaseLoss):
         super().__init__(loss_weight)
         self.lambda_gp = lambda_gp
 
-    def terms(self, critic: nn.Module, real: Tensor,
-              fake: Tensor) -> Dict[str, Tensor]:
+    def terms(self, critic: nn.Module, real: Tensor, fake: Tensor,
+              scaler: Optional[GradScaler] = None) -> Dict[str, Tensor]:
         """Unweighted parts of the objective, from one critic forward over
         real, generated and interpolated samples.
 
@@ -159,18 +187,21 @@ class FaSTGANCriticLoss(BaseLoss):
             critic (nn.Module): The critic.
             real (Tensor): (B, ...) real samples.
             fake (Tensor): (B, ...) generated samples (detached here).
+            scaler (GradScaler, optional): The critic optimiser's loss
+                scaler under float16 mixed precision (see
+                :func:`gradient_penalty`).
 
         Returns:
             dict[str, Tensor]: ``wdist`` (E[D(real)] - E[D(fake)], the
             critic's Wasserstein estimate), ``gp`` (the penalty) and
             ``grad_norm`` (mean gradient norm on the interpolates).
         """
-        fake = fake.detach()
+        real, fake = _full(real.detach()), _full(fake.detach())
         interp = _interpolates(real, fake)
-        batch = torch.cat([real.detach(), fake, interp])  # (3B, ...)
+        batch = torch.cat([real, fake, interp])  # (3B, ...)
         scores = critic(batch).flatten(1).mean(1)  # (3B, 1, h, w) -> (3B,)
         s_real, s_fake, s_interp = scores.split(real.shape[0])
-        gp, norms = _penalty(s_interp, interp)
+        gp, norms = _penalty(s_interp, interp, scaler)
         return dict(wdist=s_real.mean() - s_fake.mean(), gp=gp,
                     grad_norm=norms.mean())
 

@@ -7,7 +7,7 @@ process group on machines without CUDA (see
 """
 import os.path as osp
 import sys
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -20,7 +20,9 @@ from .config import (ToolError, check_file, default_work_dir, load_config,
                      merge_cfg_options, require_keys)
 
 AMP_CPU_ERROR = ('--amp needs a CUDA GPU (mixed precision here is CUDA '
-                 'float16); this machine has none: run without --amp')
+                 'float16); this machine has none: run without --amp, or '
+                 'with --amp bf16 (bfloat16 autocast also runs on CPU)')
+AMP_MODES = ('fp16', 'bf16')
 
 
 def _set_launcher(cfg: Config, launcher: str) -> None:
@@ -33,25 +35,50 @@ def _set_launcher(cfg: Config, launcher: str) -> None:
         dist_cfg.setdefault('backend', 'nccl')
 
 
-def _enable_amp(cfg: Config) -> None:
-    if not torch.cuda.is_available():
-        raise ToolError(AMP_CPU_ERROR)
-    optim = cfg.get('optim_wrapper')
+def _optim_wrapper_cfgs(optim, flag: str) -> list:
+    """The optim wrapper config(s) of ``optim_wrapper``: itself, or one per
+    key under ``MultiOptimWrapperConstructor``."""
     if optim is None:
-        raise ToolError('--amp: the config has no optim_wrapper')
+        raise ToolError(f'{flag}: the config has no optim_wrapper')
     if 'optimizer' in optim or 'constructor' not in optim:
-        wrappers = [optim]
-    else:  # several optimizers: one wrapper config per key
-        wrappers = [v for k, v in optim.items()
-                    if k not in ('constructor', 'paramwise_cfg')
-                    and isinstance(v, dict)]
-    for wrapper in wrappers:
-        if wrapper.get('type', 'OptimWrapper') not in ('OptimWrapper',
-                                                       'AmpOptimWrapper'):
-            raise ToolError(f'--amp: cannot switch optim wrapper type '
-                            f'{wrapper.get("type")} to AmpOptimWrapper')
-        wrapper['type'] = 'AmpOptimWrapper'
-        wrapper.setdefault('loss_scale', 'dynamic')
+        return [optim]
+    return [v for k, v in optim.items()
+            if k not in ('constructor', 'paramwise_cfg')
+            and isinstance(v, dict)]
+
+
+def _enable_amp(cfg: Config, mode: str = 'fp16') -> None:
+    """Switch every optim wrapper of ``cfg`` to mixed precision.
+
+    ``'fp16'``: mmengine's ``AmpOptimWrapper`` (float16 autocast, dynamic
+    loss scaling), CUDA only. ``'bf16'``: :class:`AutocastOptimWrapper`
+    (bfloat16 autocast, no loss scaling) on CUDA when there is a GPU that
+    supports it, else on CPU.
+    """
+    if mode not in AMP_MODES:
+        raise ToolError(f'--amp {mode}: choose fp16 (the default) or bf16')
+    flag = '--amp' if mode == 'fp16' else '--amp bf16'
+    if mode == 'fp16' and not torch.cuda.is_available():
+        raise ToolError(AMP_CPU_ERROR)
+    if mode == 'bf16' and torch.cuda.is_available() \
+            and not torch.cuda.is_bf16_supported():
+        raise ToolError('--amp bf16: this GPU does not support bfloat16: '
+                        'use --amp (float16)')
+    known = ('OptimWrapper', 'AmpOptimWrapper', 'AutocastOptimWrapper')
+    for wrapper in _optim_wrapper_cfgs(cfg.get('optim_wrapper'), flag):
+        if wrapper.get('type', 'OptimWrapper') not in known:
+            raise ToolError(f'{flag}: cannot switch optim wrapper type '
+                            f'{wrapper.get("type")} to mixed precision')
+        if mode == 'fp16':
+            wrapper['type'] = 'AmpOptimWrapper'
+            wrapper.setdefault('loss_scale', 'dynamic')
+            if wrapper.get('dtype') == 'bfloat16':
+                wrapper.pop('dtype')
+        else:
+            wrapper['type'] = 'AutocastOptimWrapper'
+            wrapper.pop('loss_scale', None)
+            wrapper.pop('use_fsdp', None)
+            wrapper['dtype'] = 'bfloat16'
 
 
 def enable_tensorboard(cfg: Config) -> None:
@@ -77,7 +104,8 @@ def enable_tensorboard(cfg: Config) -> None:
 
 def prepare_train_cfg(cfg: Config, config_path: str, *,
                       work_dir: Optional[str] = None,
-                      resume: Optional[str] = None, amp: bool = False,
+                      resume: Optional[str] = None,
+                      amp: Union[bool, str, None] = False,
                       tensorboard: bool = False,
                       launcher: str = 'none') -> Config:
     """Apply ``tools/train.py``'s options to ``cfg``.
@@ -89,7 +117,8 @@ def prepare_train_cfg(cfg: Config, config_path: str, *,
             ``work_dirs/<config stem>``.
         resume (str, optional): ``'auto'``: resume from the work dir's last
             checkpoint; a path: resume from that checkpoint; None: no resume.
-        amp (bool): Mixed precision (CUDA only).
+        amp (bool | str): Mixed precision: ``'fp16'`` (or True; CUDA
+            only) or ``'bf16'`` (CUDA or CPU); False / None: float32.
         tensorboard (bool): Also log to TensorBoard
             (:func:`enable_tensorboard`).
         launcher (str): ``'none'``, ``'pytorch'`` or ``'slurm'``.
@@ -110,7 +139,7 @@ def prepare_train_cfg(cfg: Config, config_path: str, *,
         check_file(cfg.load_from, 'load_from checkpoint')
     check_pretrained_files(cfg.model, config_path)
     if amp:
-        _enable_amp(cfg)
+        _enable_amp(cfg, 'fp16' if amp is True else amp)
     if tensorboard:
         enable_tensorboard(cfg)
     _set_launcher(cfg, launcher)

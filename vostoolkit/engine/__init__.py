@@ -1,5 +1,7 @@
 """Engine pieces: checkpoint I/O under torch >= 2.6, CPU-capable distributed
-wrappers, video loops and the multi-optimizer constructor."""
+wrappers, video loops, the multi-optimizer constructor and the bfloat16
+optim wrapper."""
+from .amp import AutocastOptimWrapper
 from .checkpoint import (install_checkpoint_io, load_from_local_trusted,
                          save_checkpoint_atomic)
 from .distributed import (VOSDistributedDataParallel,
@@ -18,5 +20,5 @@ __all__ = [
     'ExportModuleHook', 'TrainTimeBudgetHook',
     'VideoShardSampler', 'VideoTestLoop', 'VideoValLoop', 'evaluate_gathered',
     'MultiOptimWrapperConstructor', 'resolve_submodule',
-    'VideoVisualizationHook'
+    'VideoVisualizationHook', 'AutocastOptimWrapper'
 ]

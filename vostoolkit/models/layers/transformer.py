@@ -8,6 +8,8 @@ from typing import Optional
 
 from torch import Tensor, nn
 
+from vostoolkit.utils.amp import float32_island
+
 from .ms_deform_attn import MultiScaleDeformableAttention
 
 
@@ -124,6 +126,10 @@ class DeformableEncoderLayer(nn.Module):
     """Deformable DETR encoder layer: deformable self-attention, then FFN
     (both post-norm).
 
+    Under autocast the deformable attention runs in float32 (inputs cast,
+    output float32), as Mask2Former's ``MSDeformAttnFunction`` does: its
+    sampling locations lose their sub-pixel part in half precision.
+
     Args:
         embed_dims (int): Channels.
         num_heads (int): Heads.
@@ -158,7 +164,7 @@ class DeformableEncoderLayer(nn.Module):
         Returns:
             Tensor: (B, S, C).
         """
-        y = self.attn(x + pos, reference_points, x, spatial_shapes,
-                      padding_mask)
+        y = float32_island(self.attn)(x + pos, reference_points, x,
+                                      spatial_shapes, padding_mask)
         x = self.norm(x + self.dropout(y))
         return self.ffn(x)
