@@ -156,7 +156,8 @@ def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor,
         and the (B,) gradient norms (detached).
     """
     interp = _interpolates(real, fake)
-    scores = critic(interp).flatten(1).mean(1)  # (B, 1, h, w) -> (B,)
+    # (B, 1, h, w) -> (B,), reduced in float32 under autocast
+    scores = _full(critic(interp)).flatten(1).mean(1)
     return _penalty(scores, interp, scaler)
 
 
@@ -199,7 +200,8 @@ class FaSTGANCriticLoss(BaseLoss):
         real, fake = _full(real.detach()), _full(fake.detach())
         interp = _interpolates(real, fake)
         batch = torch.cat([real, fake, interp])  # (3B, ...)
-        scores = critic(batch).flatten(1).mean(1)  # (3B, 1, h, w) -> (3B,)
+        # (3B, 1, h, w) -> (3B,), reduced in float32 under autocast
+        scores = _full(critic(batch)).flatten(1).mean(1)
         s_real, s_fake, s_interp = scores.split(real.shape[0])
         gp, norms = _penalty(s_interp, interp, scaler)
         return dict(wdist=s_real.mean() - s_fake.mean(), gp=gp,
