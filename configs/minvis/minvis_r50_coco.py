@@ -1,7 +1,7 @@
 # MinVIS on any video with the COCO Mask2Former instance model (R50, 80 COCO
 # categories) and no video training: the image model segments every frame
-# and its query embeddings are matched frame to frame (the paper's tracking,
-# section 3.2, on the model it starts from). For tools/demo.py:
+# and its query embeddings are matched frame to frame (the paper's tracking
+# by query matching, on the model it starts from). For tools/demo.py:
 #
 #   python tools/demo.py configs/minvis/minvis_r50_coco.py \
 #       checkpoints/mask2former_r50_coco.pth --input VIDEO.mp4 [--gif]

@@ -54,7 +54,7 @@ model = dict(
                       no_object_weight=0.1),
         loss_mask=dict(type='MaskBCELoss', loss_weight=5.0),
         loss_dice=dict(type='DiceLoss', loss_weight=5.0)),
-    # section 3.2: Hungarian matching of the query embeddings (cosine)
+    # tracking: Hungarian matching of the query embeddings (cosine)
     # between consecutive frames
     tracker=dict(type='CosineClipTracker'),
     test_cfg=dict(top_k=top_k))

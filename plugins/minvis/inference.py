@@ -1,6 +1,6 @@
 """Per-video inference state of MinVIS: online frame-to-frame tracking.
 
-MinVIS (Huang et al., NeurIPS 2022, section 3.2) runs an image instance
+MinVIS (Huang et al., NeurIPS 2022) runs an image instance
 segmentation model on every frame and associates the N query outputs of a
 frame with those of the previous frame by bipartite matching of their
 embeddings (cosine similarity). Each track's class is decided from the

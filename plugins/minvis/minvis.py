@@ -26,13 +26,13 @@ class MinVIS(BaseVideoSegmentor):
     checkpoint keys are those of NOVIS (``backbone.``, ``pixel_decoder.``,
     ``decoder.``) and a converted COCO Mask2Former loads into it.
 
-    Training (section 3.1): every frame of every training sample is an
+    Training (image-based): every frame of every training sample is an
     independent image; its targets are the instances visible on it. The
     configs sample one frame per video (``VISClipSampler(num_frames=1)``);
     samples of T > 1 frames are split into T images.
 
-    Inference (section 3.2), online, a chunk of a video at a time: the
-    frames of the chunk are segmented as a batch; frame by frame, the
+    Inference (tracking by query matching), online, a chunk of a video at a
+    time: the frames of the chunk are segmented as a batch; frame by frame, the
     tracker matches the N query embeddings to the previous frame's (the
     Hungarian algorithm on cosine similarity, ``CosineClipTracker``), the
     track-ordered class logits are summed and the masks kept as RLE at the

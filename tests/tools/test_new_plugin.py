@@ -36,12 +36,12 @@ def _run(args, plugin_root, cwd):
 def plugin_on_path(monkeypatch, tmp_path):
     """A fresh plugin name and its root on sys.path; afterwards its modules
     and registered classes are removed (no registry state left behind)."""
-    name = f'scaffolded_{uuid.uuid4().hex[:8]}'
+    name = f'scaffolded{uuid.uuid4().hex[:8]}'
     root = tmp_path / 'my_project'
     root.mkdir()
     monkeypatch.syspath_prepend(str(root))
     yield name, root
-    camel = ''.join(part[:1].upper() + part[1:] for part in name.split('_'))
+    camel = name[:1].upper() + name[1:]
     for registry in (MODELS, HEADS):
         for key in [k for k in registry._module_dict if k.startswith(camel)]:
             registry._module_dict.pop(key)
@@ -90,19 +90,20 @@ def test_scaffold_outside_the_package_trains_and_tests(tool, tmp_path,
 
 
 def test_inside_the_repository_the_plugin_goes_to_plugins(tool):
-    values, files = tool.plan('another_vos', ROOT)
-    assert values['package'] == 'plugins.another_vos'
-    assert values['Camel'] == 'AnotherVos'
+    values, files = tool.plan('anothervos', ROOT)
+    assert values['package'] == 'plugins.anothervos'
+    assert values['Camel'] == 'Anothervos'
     dests = [d for _, d in files]
-    assert osp.join('plugins', 'another_vos', 'model.py') in dests
-    assert 'configs/another_vos/another_vos_r18_toy-davis.py' in dests
-    assert osp.join('tests', 'plugins', 'another_vos',
-                    'test_another_vos_smoke.py') in dests
+    assert osp.join('plugins', 'anothervos', 'model.py') in dests
+    assert 'configs/anothervos/anothervos_r18_toy-davis.py' in dests
+    assert osp.join('tests', 'plugins', 'anothervos',
+                    'test_anothervos_smoke.py') in dests
 
 
 @pytest.mark.parametrize('name, root, message', [
     ('novis', None, 'exists'),
     ('My-Plugin', None, 'not a valid plugin name'),
+    ('my_vos', None, 'not a valid plugin name'),
     ('class', None, 'not a valid plugin name'),
     ('json', 'tmp', 'already an importable module'),
 ])

@@ -2,9 +2,11 @@
 
     python tools/misc/new_plugin.py NAME [--root DIR] [--max-iters N]
 
-NAME is the plugin's folder and import name: lower case letters, digits
-and underscores, starting with a letter (``my_vos``); its classes are named
-after it in CamelCase (``MyVos``, ``MyVosHead``, ``MyVosState``).
+NAME is the plugin's folder, import name and the algorithm of its config
+names (``configs/NAME/NAME_r18_toy-davis.py``, the naming scheme of every
+config): lower case letters and digits, starting with a letter (``myvos``).
+Its classes are named after it (``Myvos``, ``MyvosHead``, ``MyvosState``);
+rename them as you like.
 
 Inside the vostoolkit repository (the default ``--root``, this checkout)
 the plugin gets the folders a plugin owns:
@@ -41,16 +43,16 @@ from typing import Dict, List, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TEMPLATES = osp.join(osp.dirname(osp.abspath(__file__)), 'plugin_template')
-NAME_RE = re.compile(r'[a-z][a-z0-9_]*\Z')
+NAME_RE = re.compile(r'[a-z][a-z0-9]*\Z')
 
 
 class PluginError(Exception):
     """A bad name or a name that is taken."""
 
 
-def camel_case(name: str) -> str:
-    """``my_vos`` -> ``MyVos``."""
-    return ''.join(part[:1].upper() + part[1:] for part in name.split('_'))
+def class_prefix(name: str) -> str:
+    """``myvos`` -> ``Myvos``."""
+    return name[:1].upper() + name[1:]
 
 
 def is_vostoolkit_repo(root: str) -> bool:
@@ -68,15 +70,15 @@ def plan(name: str, root: str, max_iters: int = 1500
     """
     if not NAME_RE.match(name) or keyword.iskeyword(name):
         raise PluginError(
-            f'{name!r} is not a valid plugin name: use lower case letters, '
-            'digits and underscores, starting with a letter (e.g. my_vos)')
+            f'{name!r} is not a valid plugin name: use lower case letters '
+            'and digits, starting with a letter (e.g. myvos)')
     in_repo = is_vostoolkit_repo(root)
     package = f'plugins.{name}' if in_repo else name
     pkg_dir = osp.join('plugins', name) if in_repo else name
     test_dir = osp.join('tests', 'plugins', name) if in_repo else osp.join(
         'tests', name)
     config = f'configs/{name}/{name}_r18_toy-davis.py'
-    values = dict(name=name, Camel=camel_case(name), package=package,
+    values = dict(name=name, Camel=class_prefix(name), package=package,
                   config_path=config, config_stem=f'{name}_r18_toy-davis',
                   test_dir=test_dir, root_up=str(test_dir.count(os.sep) + 1),
                   max_iters=str(max_iters))
@@ -131,7 +133,8 @@ def write_plugin(name: str, root: str, max_iters: int = 1500) -> List[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description='Write a minimal working vostoolkit plugin skeleton.')
-    parser.add_argument('name', help='plugin name (lower_case)')
+    parser.add_argument('name', help='plugin name (lower case letters and '
+                        'digits)')
     parser.add_argument('--root', default=REPO,
                         help='where to write it (default: this vostoolkit '
                         'checkout; elsewhere it becomes a top-level package)')

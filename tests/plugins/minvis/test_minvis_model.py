@@ -1,6 +1,9 @@
 """The MinVIS model on tiny inputs: per-frame targets, training losses,
 streaming inference independent of how the video is chunked, configs."""
+import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -125,3 +128,20 @@ def test_toy_stages_share_data():
         'work_dirs/minvis-pretrain_r18_toy-ytvis/')
     assert pre.model.backbone == {k: v for k, v in toy.model.backbone.items()
                                   if k != 'init_cfg'}
+
+
+def test_plugin_stands_alone():
+    """In a fresh interpreter, the MinVIS configs load and build with
+    plugins.minvis as the only plugin imported."""
+    code = (
+        'import sys, glob\n'
+        'from vostoolkit.apis import init_model, load_config\n'
+        f'for path in sorted(glob.glob({CFG_DIR!r} + "/*.py")):\n'
+        '    init_model(load_config(path))\n'
+        'print(sorted({m.split(".")[1] for m in sys.modules\n'
+        '              if m.startswith("plugins.")}))\n')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, '-c', code], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "['minvis']"
