@@ -15,10 +15,11 @@
 #
 # The paper starts from the COCO Mask2Former instance model (R50,
 # model_final_3c8ec9.pkl) converted to checkpoints/mask2former_r50_coco.pth
-# (see configs/minvis/minvis_r50_coco.py); its classifier has 81 outputs, so
-# load it with the classifier left out, as the authors' detectron2 loader
-# does with shapes that differ:
-#   --cfg-options load_from=checkpoints/mask2former_r50_coco_no-cls.pth
+# (see configs/minvis/minvis_r50_coco.py):
+#   --cfg-options load_from=checkpoints/mask2former_r50_coco.pth
+# Its classifier (81 outputs) does not fit the 41 here: mmengine skips it
+# with a size-mismatch warning and it is trained from its initial values,
+# as detectron2's loader does in the authors' code.
 _base_ = ['../_base_/default_runtime.py']
 custom_imports = dict(imports=['plugins.minvis'], allow_failed_imports=False)
 

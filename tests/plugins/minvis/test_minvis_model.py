@@ -32,7 +32,8 @@ def _model(num_classes=3, queries=5):
             in_channels=W, mask_channels=W, embed_dims=W,
             num_queries=queries, num_heads=2, num_layers=3,
             ffn_channels=2 * W, temporal_encoding='none', max_frames=1,
-            num_points=64, matcher=dict(type='HungarianMatcher', num_points=64)),
+            num_points=64,
+            matcher=dict(type='HungarianMatcher', num_points=64)),
         test_cfg=dict(top_k=4)))
 
 

@@ -7,12 +7,14 @@ import torch
 
 from plugins.minvis import MinVISVideoState
 from vostoolkit.models.trackers import CosineClipTracker
+from vostoolkit.registry import TRACKERS
 
 N, K, C, H, W = 4, 3, 8, 8, 12
 
 
-def _state(video_length=None):
-    state = MinVISVideoState(CosineClipTracker())
+def _state(video_length=None, tracker=None):
+    state = MinVISVideoState(TRACKERS.build(tracker or dict(
+        type='CosineClipTracker')))
     meta = dict(img_shape=(H, W), ori_shape=(H, W), pad_shape=(H, W))
     if video_length is not None:
         meta['video_length'] = video_length
@@ -36,9 +38,12 @@ def _decode(rle):
     return mask_utils.decode(dict(rle, counts=rle['counts'].encode()))
 
 
-def test_identities_survive_query_order_swap():
+@pytest.mark.parametrize('tracker', [
+    dict(type='CosineClipTracker'),
+    dict(type='EmbeddingBufferTracker', buffer_len=2)])
+def test_identities_survive_query_order_swap(tracker):
     embeds, cls, masks = _queries()
-    state = _state(video_length=3)
+    state = _state(video_length=3, tracker=tracker)
     state.add_frame(0, cls, masks, embeds)
     perm = torch.tensor([2, 0, 3, 1])  # frame 1's query q is frame 0's perm[q]
     noisy = embeds[perm] + 0.05 * torch.randn(N, C)
@@ -53,7 +58,7 @@ def test_identities_survive_query_order_swap():
         assert first.sum() == 6
         for rle in rles[1:]:
             np.testing.assert_array_equal(_decode(rle), first)
-        q = int(np.nonzero(first)[0][0]) // 2  # which box: the query of frame 0
+        q = int(np.nonzero(first)[0][0]) // 2  # the box of frame 0's query q
         assert int(label) == int(cls[q, :K].argmax())
     assert torch.allclose(out.scores, torch.full((N,), out.scores[0].item()))
 
