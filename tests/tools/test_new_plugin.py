@@ -114,3 +114,11 @@ def test_bad_or_taken_names_are_refused(tool, tmp_path, capsys, name, root,
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err, err
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_a_failed_write_leaves_nothing(tool, tmp_path, capsys):
+    (tmp_path / 'configs').write_text('a file where a folder must go')
+    assert tool.main(['zzqplugin', '--root', str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and 'cannot write' in err, err
+    assert sorted(p.name for p in tmp_path.rglob('*')) == ['configs']

@@ -116,15 +116,31 @@ def write_plugin(name: str, root: str, max_iters: int = 1500) -> List[str]:
         PluginError: A bad or taken name (nothing is written).
     """
     values, files = plan(name, root, max_iters)
-    parts = []
-    for template, dest in files:
+    texts = []
+    for template, dest in files:  # render everything before writing
         with open(osp.join(TEMPLATES, template)) as f:
-            text = Template(f.read()).substitute(values)
-        path = osp.join(root, dest)
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        with open(path + '.part', 'w') as f:
-            f.write(text)
-        parts.append(path)
+            texts.append((osp.join(root, dest),
+                          Template(f.read()).substitute(values)))
+    parts: List[str] = []
+    made: List[str] = []  # folders this call creates
+    try:
+        for path, text in texts:
+            parts.append(path)
+            folder = osp.dirname(path)
+            while folder and not osp.exists(folder):
+                made.append(folder)
+                folder = osp.dirname(folder)
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            with open(path + '.part', 'w') as f:
+                f.write(text)
+    except OSError as err:
+        for path in parts:
+            if osp.exists(path + '.part'):
+                os.remove(path + '.part')
+        for folder in sorted(set(made), key=len, reverse=True):
+            if osp.isdir(folder) and not os.listdir(folder):
+                os.rmdir(folder)
+        raise PluginError(f'cannot write {parts[-1]}: {err}') from err
     for path in parts:
         os.replace(path + '.part', path)
     return parts
