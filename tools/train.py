@@ -17,9 +17,9 @@ one line naming it.
 import argparse
 import sys
 
-from vostoolkit.apis import (ToolError, build_runner, load_config,
+from vostoolkit.apis import (build_runner, check_resume_fits, load_config,
                              prepare_train_cfg)
-from vostoolkit.utils import DataError
+from vostoolkit.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,19 +49,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
+def _main(argv) -> int:
     args = parse_args(argv)
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        cfg = prepare_train_cfg(cfg, args.config, work_dir=args.work_dir,
-                                resume=args.resume, amp=args.amp,
-                                tensorboard=args.tensorboard,
-                                launcher=args.launcher)
-        build_runner(cfg).train()
-    except (ToolError, DataError) as err:
-        print(f'train.py: error: {err}', file=sys.stderr)
-        return 2 if isinstance(err, ToolError) else 1
+    cfg = load_config(args.config, args.cfg_options)
+    cfg = prepare_train_cfg(cfg, args.config, work_dir=args.work_dir,
+                            resume=args.resume, amp=args.amp,
+                            tensorboard=args.tensorboard,
+                            launcher=args.launcher)
+    runner = build_runner(cfg)
+    check_resume_fits(runner, cfg)
+    runner.train()
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit status 0, or 2 after one error line (130 on Ctrl-C); see
+    :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'train.py')
 
 
 if __name__ == '__main__':

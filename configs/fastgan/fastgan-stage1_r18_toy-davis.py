@@ -67,6 +67,7 @@ test_dataloader = dict(
     sampler=dict(type='VideoShardSampler'),
     dataset=dict(type='DAVISDataset', data_root=data_root, year='2017',
                  split='val', test_mode=True, toy_spec=toy_spec,
+                 test_chunk_len=8,  # memory flat in video length
                  pipeline=test_pipeline))
 val_dataloader = test_dataloader
 test_evaluator = dict(type='DAVISMetric', gt_root=data_root, year='2017',

@@ -78,8 +78,10 @@ train_dataloader = dict(
 test_dataloader = dict(
     batch_size=1, num_workers=2,
     sampler=dict(type='VideoShardSampler'),
+    # videos go to the model 8 frames at a time (memory flat in length)
     dataset=dict(type='DAVISDataset', data_root=data_root, year='2017',
-                 split='val', test_mode=True, pipeline=test_pipeline))
+                 split='val', test_mode=True, test_chunk_len=8,
+                 pipeline=test_pipeline))
 val_dataloader = test_dataloader
 test_evaluator = dict(type='DAVISMetric', gt_root=data_root, year='2017',
                       split='val')

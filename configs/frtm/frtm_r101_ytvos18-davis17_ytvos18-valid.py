@@ -8,7 +8,8 @@ _base_ = ['./frtm_r101_ytvos18-davis17.py']
 
 test_dataloader = dict(dataset=dict(
     _delete_=True, type='YouTubeVOSDataset', data_root={{_base_.ytvos_root}},
-    split='valid', test_mode=True, pipeline={{_base_.test_pipeline}}))
+    split='valid', test_mode=True, test_chunk_len=8,
+    pipeline={{_base_.test_pipeline}}))
 val_dataloader = test_dataloader
 # `valid` has no full labels: testing writes the zip the server scores
 test_evaluator = dict(

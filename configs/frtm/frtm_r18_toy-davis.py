@@ -52,6 +52,9 @@ train_dataloader = dict(dataset=dict(
     data_root=train_root, toy_spec=train_toy_spec,
     clip_sampler=dict(type='VOSClipSampler', num_frames=3, max_skip=5,
                       random_reference=True)))
+# test videos go to the model 8 frames at a time (memory flat in length)
+val_dataloader = dict(dataset=dict(test_chunk_len=8))
+test_dataloader = dict(dataset=dict(test_chunk_len=8))
 submit_evaluator = dict(type='DAVISSubmission')
 
 # About 22 minutes on 2 CPU cores (0.55 s per iteration).

@@ -13,7 +13,7 @@ ytvos_toy_spec = dict(videos=24, val_videos=6, frames=12, size=(64, 96),
 test_dataloader = dict(dataset=dict(
     _delete_=True, type='YouTubeVOSDataset', data_root=ytvos_root,
     split='valid', toy_spec=ytvos_toy_spec, test_mode=True,
-    pipeline={{_base_.test_pipeline}}))
+    test_chunk_len=8, pipeline={{_base_.test_pipeline}}))
 val_dataloader = test_dataloader
 test_evaluator = dict(_delete_=True, type='YouTubeVOSSubmission',
                       out_file='work_dirs/frtm_r18_toy-ytvos/submission.zip')

@@ -1,4 +1,4 @@
-# The core's demo VOS model (MaskPropagationBaseline: a tiny per-object
+# The core's baseline VOS model (MaskPropagationBaseline: a tiny per-object
 # propagation network with soft aggregation) trained from scratch on the
 # toy DAVIS-format videos (generated under data/toy/davis on first use).
 #

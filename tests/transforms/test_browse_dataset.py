@@ -118,7 +118,7 @@ def test_overlay_sample_colours(tool, config):
 
 def test_missing_split_is_one_line(tool, config, tmp_path, capsys):
     assert tool.main([config, '--split', 'test', '--out',
-                      str(tmp_path / 'x')]) == 1
+                      str(tmp_path / 'x')]) == 2  # EXIT_USER_ERROR
     err = capsys.readouterr().err.strip()
     assert err.count('\n') == 0
     assert 'tiny_cfg.py' in err and 'test_dataloader' in err

@@ -189,13 +189,13 @@ def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str) -> dict:
     if is_model_wrapper(model):
         model = model.module
     ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    if not isinstance(ckpt, dict):
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
         raise ToolError(f'{checkpoint}: no state_dict in the checkpoint')
-    state = ckpt.get('state_dict', ckpt)
     own = model.state_dict()
     bad = []
     for key, value in state.items():
-        key = key.removeprefix('module.')
+        key = str(key).removeprefix('module.')
         if key in own and hasattr(value, 'shape') \
                 and tuple(value.shape) != tuple(own[key].shape):
             bad.append((key, tuple(value.shape), tuple(own[key].shape)))
@@ -245,8 +245,44 @@ def prepare_test_cfg(cfg: Config, config_path: str, checkpoint: str, *,
     return cfg
 
 
+def check_resume_fits(runner: Runner, cfg: Config) -> Optional[str]:
+    """Before ``--resume``, check the checkpoint it will load against the
+    model, as :func:`check_checkpoint_fits` does for testing.
+
+    Returns:
+        str | None: The checkpoint checked (None when not resuming or when
+        the work dir has no checkpoint yet).
+
+    Raises:
+        ToolError: naming the checkpoint, when its weights do not fit.
+    """
+    if not cfg.get('resume'):
+        return None
+    ckpt = cfg.get('load_from') or find_latest_checkpoint(cfg.work_dir)
+    if ckpt:
+        check_checkpoint_fits(runner.model, ckpt)
+    return ckpt
+
+
+def build_or_explain(build, what: str, path: Optional[str]):
+    """Call ``build()``; turn the errors a config causes (an unknown type
+    or keyword: mmengine's KeyError / TypeError) into a ToolError naming
+    the config ``path``."""
+    try:
+        return build()
+    except (TypeError, KeyError) as err:
+        text = str(err).strip().strip('"\'')
+        first = text.splitlines()[0] if text else type(err).__name__
+        raise ToolError(f'{path or "config"}: cannot build the {what}: '
+                        f'{first} (check the config and --cfg-options)') \
+            from err
+
+
 def build_runner(cfg: Config) -> Runner:
     """Start the process group if needed and build the Runner from ``cfg``.
+
+    Raises:
+        ToolError: when the config names an unknown type or keyword.
     """
     launcher = cfg.get('launcher', 'none')
     try:
@@ -255,5 +291,7 @@ def build_runner(cfg: Config) -> Runner:
         raise ToolError(str(err)) from err
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+        return build_or_explain(lambda: RUNNERS.build(cfg), 'runner',
+                                cfg.filename)
+    return build_or_explain(lambda: Runner.from_cfg(cfg), 'runner',
+                            cfg.filename)

@@ -26,3 +26,16 @@ __all__ = [
     'YouTubeVOSMetric', 'YouTubeVISMetric', 'DAVISSubmission',
     'YouTubeVOSSubmission', 'YouTubeVISSubmission'
 ]
+
+from .lvos_eval import evaluate_lvos, load_lvos_meta  # noqa: E402
+from .lvos_validate import validate_lvos_zip  # noqa: E402
+from .metrics import LVOSMetric, LVOSSubmission  # noqa: E402
+
+__all__ += ['evaluate_lvos', 'load_lvos_meta', 'validate_lvos_zip',
+            'LVOSMetric', 'LVOSSubmission']
+
+from .sav_eval import evaluate_sav  # noqa: E402
+from .sav_validate import validate_sav_zip  # noqa: E402
+from .metrics import SAVMetric, SAVSubmission  # noqa: E402
+
+__all__ += ['evaluate_sav', 'validate_sav_zip', 'SAVMetric', 'SAVSubmission']

@@ -197,7 +197,7 @@ def pair_jf(gt: np.ndarray, pred: np.ndarray,
     p = pred[y0:y1, x0:x1]
     inter = int(np.count_nonzero(g & p))
     n_union = int(np.count_nonzero(union[y0:y1, x0:x1]))
-    gp = np.stack((g, p), axis=-1).view(np.uint8)  # (h, w, 2): gt, pred
+    gp = cv2.merge((g.view(np.uint8), p.view(np.uint8)))  # (h, w, 2)
     bounds = _paired_boundaries(gp)
     gb, pb = bounds[..., 0], bounds[..., 1]
     n_gt, n_pred = int(np.count_nonzero(gb)), int(np.count_nonzero(pb))

@@ -9,3 +9,9 @@ __all__ = [
     'DAVISMetric', 'YouTubeVOSMetric', 'YouTubeVISMetric', 'DAVISSubmission',
     'YouTubeVOSSubmission', 'YouTubeVISSubmission'
 ]
+from .lvos_metrics import LVOSMetric, LVOSSubmission  # noqa: E402
+
+__all__ += ['LVOSMetric', 'LVOSSubmission']
+from .sav_metrics import SAVMetric, SAVSubmission  # noqa: E402
+
+__all__ += ['SAVMetric', 'SAVSubmission']

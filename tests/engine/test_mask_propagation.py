@@ -1,4 +1,4 @@
-"""BaseVideoSegmentor dispatch and the MaskPropagationBaseline demo model:
+"""BaseVideoSegmentor dispatch and the MaskPropagationBaseline model:
 soft aggregation, per-video state, late objects, output size."""
 import pytest
 import torch
