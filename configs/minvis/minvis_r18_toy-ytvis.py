@@ -22,8 +22,10 @@ num_points = 512
 top_k = 10
 width = 64
 upscale = 2
-# the backbone weights written by the pretraining stage
+# the backbone weights written by the pretraining stage (instead of the
+# converted COCO Mask2Former of the base config)
 pretrained = 'work_dirs/minvis-pretrain_r18_toy-ytvis/backbone.pth'
+load_from = None
 
 model = dict(
     backbone=dict(_delete_=True, type='ResNet', depth=18, base_channels=16,

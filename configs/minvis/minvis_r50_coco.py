@@ -6,10 +6,12 @@
 #   python tools/demo.py configs/minvis/minvis_r50_coco.py \
 #       checkpoints/mask2former_r50_coco.pth --input VIDEO.mp4 [--gif]
 #
-# checkpoints/mask2former_r50_coco.pth: the detectron2 checkpoint of
-# Mask2Former's COCO instance R50 model (model_final_3c8ec9.pkl) converted
-# with tools/model_converters/mask2former_d2.py into this model's keys
-# (backbone., pixel_decoder., decoder.; see plugins/minvis/README.md).
+# checkpoints/mask2former_r50_coco.pth: Mask2Former's COCO instance R50
+# model (model_final_3c8ec9.pkl, see plugins/minvis/README.md) converted
+# once, with its 80 categories:
+#   python tools/model_converters/mask2former_d2.py model_final_3c8ec9.pkl \
+#       checkpoints/mask2former_r50_coco.pth \
+#       --config configs/minvis/minvis_r50_coco.py
 # The test set of the base config (YouTube-VIS 2019) has other categories:
 # this config is for inference on your own videos, not for training or
 # scoring.
@@ -40,7 +42,7 @@ model = dict(decoder=dict(num_classes=num_classes))
 # large-scale jitter, so it holds at this scale; 800 is COCO's test scale).
 test_pipeline = [
     dict(type='LoadVideoFrames'),
-    dict(type='ClipResize', shortest_edge=480, max_size=1333),
+    dict(type='ClipResize', shortest_edge=480, max_size=1333, backend='pil'),
     dict(type='PackVideoInputs'),
 ]
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -13,13 +13,15 @@
 # (train/JPEGImages, train.json, valid/JPEGImages, valid.json);
 # `--cfg-options data_root=DIR` moves every path below.
 #
-# The paper starts from the COCO Mask2Former instance model (R50,
-# model_final_3c8ec9.pkl) converted to checkpoints/mask2former_r50_coco.pth
-# (see configs/minvis/minvis_r50_coco.py):
-#   --cfg-options load_from=checkpoints/mask2former_r50_coco.pth
-# Its classifier (81 outputs) does not fit the 41 here: mmengine skips it
-# with a size-mismatch warning and it is trained from its initial values,
-# as detectron2's loader does in the authors' code.
+# As the paper, training starts from Mask2Former's COCO instance model
+# (model_final_3c8ec9.pkl, see plugins/minvis/README.md), converted once
+# with its class head re-initialised for the 40 categories:
+#   python tools/model_converters/mask2former_d2.py model_final_3c8ec9.pkl \
+#       checkpoints/mask2former_r50_coco-instance_40cls.pth --num-classes 40 \
+#       --config configs/minvis/minvis_r50_ytvis19.py
+# (NOVIS's configs start from the same file.) The network is Mask2Former's
+# (sine encodings without offset, the pixel decoder in float32, detectron2's
+# test-time resize).
 _base_ = ['../_base_/default_runtime.py']
 custom_imports = dict(imports=['plugins.minvis'], allow_failed_imports=False)
 
@@ -69,7 +71,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadVideoFrames'),
-    dict(type='ClipResize', shortest_edge=360, max_size=1333),
+    dict(type='ClipResize', shortest_edge=360, max_size=1333, backend='pil'),
     dict(type='PackVideoInputs'),
 ]
 
@@ -122,4 +124,5 @@ param_scheduler = [
          milestones=[4000], gamma=0.1),
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=16)
+load_from = 'checkpoints/mask2former_r50_coco-instance_40cls.pth'
 default_hooks = dict(checkpoint=dict(interval=2000))

@@ -13,6 +13,7 @@ from plugins.minvis import MinVIS
 from vostoolkit.apis import init_model, load_config
 from vostoolkit.registry import MODELS
 from vostoolkit.structures import VideoDataSample
+from vostoolkit.testing import d2_mask2former_shapes, load_tool, zero_arrays
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..', '..')
 CFG_DIR = osp.join(ROOT, 'configs', 'minvis')
@@ -146,3 +147,18 @@ def test_plugin_stands_alone():
                           capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "['minvis']"
+
+
+def test_converted_coco_mask2former_fits_the_coco_config():
+    """Every weight of Mask2Former's COCO instance R50 checkpoint (the real
+    detectron2 key list and shapes), converted by
+    tools/model_converters/mask2former_d2.py, has its place in the model of
+    minvis_r50_coco.py, and the model needs no other weight."""
+    conv = load_tool('tools/model_converters/mask2former_d2.py')
+    config = osp.join(CFG_DIR, 'minvis_r50_coco.py')
+    state, dropped = conv.convert(zero_arrays(d2_mask2former_shapes()))
+    assert dropped == ['criterion.empty_weight']
+    shapes = conv.model_shapes(config)
+    assert conv.fit_to_model(state, shapes, 'coco.pkl', config) == []
+    assert set(state) == {k for k in shapes
+                          if not k.startswith('data_preprocessor.')}

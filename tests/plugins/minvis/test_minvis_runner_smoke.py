@@ -63,7 +63,8 @@ def test_demo_on_a_tiny_video(tmp_path):
     out = tmp_path / 'out'
     demo = load_tool('tools/demo.py')
     assert demo.main([CONFIG, ckpt, '--input', str(frames), '--out',
-                      str(out), '--score-thr', '0', '--chunk-len', '2']) == 0
+                      str(out), '--score-thr', '0', '--chunk-len', '2',
+                      '--save-frames']) == 0
     results = json.loads((out / 'results.json').read_text())
     assert results['video_length'] == 5
     assert len(results['instances']) == 10  # test_cfg top_k
@@ -72,3 +73,4 @@ def test_demo_on_a_tiny_video(tmp_path):
         assert 0 <= inst['label'] < 3
     assert sorted(p.name for p in (out / 'overlays').iterdir()) == [
         f'{t:05d}.png' for t in range(5)]
+    assert (out / 'overlay.mp4').is_file()
