@@ -200,6 +200,26 @@ def test_module_impls_agree_and_unknown_impl_fails():
                              torch.rand(2, s, 4, 3, 4), impl='fused')
 
 
+def test_unfused_formulation_matches_plain():
+    # the plain-indexing form that torch.compile turns into the fused kernel
+    from vostoolkit.models.layers.ms_deform_attn_gather import \
+        _gather_attention
+    shapes = [(6, 10), (3, 5), (1, 3)]
+    value, spatial, locs, weights = _random_inputs(
+        shapes, b=2, nq=9, m=2, d=4, p=3, dtype=torch.float64, seed=4)
+    inputs = [x.clone().requires_grad_() for x in (value, locs, weights)]
+    out = _gather_attention(inputs[0], shapes, inputs[1], inputs[2],
+                            fused_sum=False)
+    out.sum().backward()
+    ref_inputs = [x.clone().requires_grad_() for x in (value, locs, weights)]
+    ref = multi_scale_deformable_attention(ref_inputs[0], spatial,
+                                           ref_inputs[1], ref_inputs[2])
+    ref.sum().backward()
+    torch.testing.assert_close(out, ref)
+    for got, want in zip(inputs, ref_inputs):
+        torch.testing.assert_close(got.grad, want.grad)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
 def test_fused_matches_plain_on_cuda():
     value, spatial, locs, weights = _random_inputs(

@@ -198,7 +198,12 @@ def gather_deformable_attention(value: Tensor, spatial_shapes: Tensor,
                              attention_weights, fused_sum=True)
 
 
+# torch.compile specialises on the level sizes: each new input resolution
+# compiles again (seconds to a minute). Past this many resolutions (dynamo's
+# default recompile limit) new ones take the eager gather instead.
+MAX_COMPILED_SHAPES = 8
 _compiled = None
+_compiled_shapes: set = set()
 _compile_failed = False
 
 
@@ -213,12 +218,18 @@ def fused_deformable_attention(value: Tensor, spatial_shapes: Tensor,
                                sampling_locations: Tensor,
                                attention_weights: Tensor) -> Optional[Tensor]:
     """The gather formulation compiled by ``torch.compile`` (Triton kernels
-    on CUDA). Returns None, with one warning per process, if compiling
-    fails; callers then fall back to an eager path."""
+    on CUDA; untested on a GPU so far). Returns None when the caller should
+    use an eager path instead: compiling failed (one warning per process;
+    the fused path is then off) or ``MAX_COMPILED_SHAPES`` other level
+    shapes were compiled already."""
     global _compiled, _compile_failed
+    shapes = tuple((int(h), int(w)) for h, w in spatial_shapes.tolist())
+    if shapes not in _compiled_shapes:
+        if len(_compiled_shapes) >= MAX_COMPILED_SHAPES:
+            return None
+        _compiled_shapes.add(shapes)
     if _compiled is None:
         _compiled = torch.compile(_gather_attention, dynamic=True)
-    shapes = tuple((int(h), int(w)) for h, w in spatial_shapes.tolist())
     try:
         return _compiled(value, shapes, sampling_locations,
                          attention_weights, False)
