@@ -20,10 +20,11 @@ attention implementation (see ``vostoolkit.models.layers.
 deformable_attention``).
 
 With ``--clip-repeats N`` it times instead the network on one clip of 4
-frames at the padded size (backbone, pixel decoder and video decoder, as in
-training and in the reference's per-clip forward), the ``plain`` and the
-chosen deformable attention interleaved, N repeats each, and prints the
-medians.
+frames at the padded size (backbone, pixel decoder and video decoder),
+interleaved, N repeats each: as before (plain deformable attention, every
+decoder layer's mask tubes at full size, as the reference computes them)
+and as now (the chosen attention, the decoder as inference runs it), and
+prints the medians.
 """
 import argparse
 import json
@@ -140,8 +141,10 @@ def run_one(model_name: str, frames: int, short_edge: int, chunk: int,
 def run_clip(model_name: str, short_edge: int, device: str, impl: str,
              repeats: int, clip_len: int = 4) -> dict:
     """Median seconds of the network (and of each stage) on one clip of
-    ``clip_len`` random frames, the deformable attention ``plain`` and
-    ``impl`` interleaved."""
+    ``clip_len`` random frames, interleaved: ``before`` (the plain
+    deformable attention, every decoder layer's masks at full size, as the
+    reference computes them) and ``now`` (attention ``impl``, the decoder
+    as NOVIS inference runs it: ``all_masks=False``)."""
     model = _build(model_name, device, impl)
     spent = _time_stages(model, device)
     h, w = short_edge, int(round(short_edge * 16 / 9))
@@ -149,28 +152,29 @@ def run_clip(model_name: str, short_edge: int, device: str, impl: str,
                            generator=torch.Generator().manual_seed(0))
     data = model.data_preprocessor(dict(inputs=[frames]), False)
     inputs = data['inputs'].to(device)  # (1, T, 3, H', W') padded
-    impls = ['plain', impl] if impl != 'plain' else ['plain']
-    times = {i: dict(total=[], **{s: [] for s in STAGES}) for i in impls}
+    variants = dict(before=('plain', True), now=(impl, False))
+    times = {v: dict(total=[], **{s: [] for s in STAGES}) for v in variants}
     for r in range(repeats + 1):  # the first round warms up
-        for i in impls:
+        for name, (attn, all_masks) in variants.items():
             for m in model.modules():
                 if hasattr(m, 'impl'):
-                    m.impl = i
+                    m.impl = attn
             spent.update(dict.fromkeys(spent, 0.0))
             start = time.perf_counter()
             with torch.no_grad():
-                model._forward(inputs)
+                model.decoder(*model._clip_feats(inputs),
+                              all_masks=all_masks)
             if device == 'cuda':
                 torch.cuda.synchronize()
             if r:
-                times[i]['total'].append(time.perf_counter() - start)
+                times[name]['total'].append(time.perf_counter() - start)
                 for k, v in spent.items():
-                    times[i][k].append(v)
+                    times[name][k].append(v)
     return dict(model=model_name, size='x'.join(map(str, inputs.shape[-2:])),
-                frames=clip_len, device=device, repeats=repeats,
+                frames=clip_len, device=device, repeats=repeats, impl=impl,
                 threads=torch.get_num_threads(),
-                medians={i: {k: statistics.median(v) for k, v in t.items()}
-                         for i, t in times.items()})
+                medians={v: {k: statistics.median(x) for k, x in t.items()}
+                         for v, t in times.items()})
 
 
 def _stage_text(stages: Dict[str, float]) -> str:
@@ -193,21 +197,24 @@ def main(argv=None) -> int:
                         help='deformable attention implementation')
     parser.add_argument('--clip-repeats', type=int, default=0,
                         help='time the network on one 4-frame clip instead '
-                             '(plain attention against --impl)')
+                             '(before / now)')
     parser.add_argument('--one', action='store_true',
                         help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args(argv)
     if args.clip_repeats:
         r = run_clip(args.model, args.short_edge, args.device, args.impl,
                      args.clip_repeats)
-        base = r['medians']['plain']['total']
-        for impl, med in r['medians'].items():
+        base = r['medians']['before']['total']
+        labels = dict(before='before (plain attention, every layer\'s '
+                      'masks at full size)',
+                      now=f'now (attention {args.impl}, inference decoder)')
+        for name, med in r['medians'].items():
             stages = ', '.join(f'{k.replace("_", " ")} {med[k]:.2f} s'
                                for k in STAGES)
             print(f"NOVIS {r['model']} {r['device']} network, one clip of "
-                  f"{r['frames']} frames {r['size']}, deformable attention "
-                  f"{impl}: {med['total']:.2f} s ({stages}; "
-                  f"{base / med['total']:.2f}x plain; median of "
+                  f"{r['frames']} frames {r['size']}, {labels[name]}: "
+                  f"{med['total']:.2f} s ({stages}; "
+                  f"{base / med['total']:.2f}x before; median of "
                   f"{r['repeats']}, {r['threads']} threads)", flush=True)
         return 0
     if args.one:

@@ -13,9 +13,10 @@ in its own process):
   shortest edge 360 (360 x 640), with the share of each stage (backbone,
   pixel decoder, video decoder, tracking and post-processing), on CPU, and
   on CUDA (100 frames) when a GPU is visible;
-* the same network on one 4-frame clip (padded to 384 x 640), the plain
-  deformable attention (``grid_sample`` per level) against the default one,
-  interleaved, median of ``--clip-repeats``;
+* the same network on one 4-frame clip (padded to 384 x 640), before (the
+  plain deformable attention, ``grid_sample`` per level, and every decoder
+  layer's masks at full size) and now, interleaved, median of
+  ``--clip-repeats``;
 * memory: peak RSS of the toy model (``novis_r18_toy.py``, one view: its
   test-time augmentation off) streaming a
   100-frame and a 500-frame 360 x 640 video (and the R50 model's CUDA peak

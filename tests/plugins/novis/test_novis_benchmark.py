@@ -19,14 +19,14 @@ def test_run_one_streams_every_frame(frames):
     assert sum(r['stages'].values()) == pytest.approx(timed)
 
 
-def test_clip_mode_times_plain_and_chosen_attention(capsys):
+def test_clip_mode_times_before_and_now(capsys):
     r = run_clip('toy', short_edge=32, device='cpu', impl='gather',
                  repeats=1)
-    assert r['size'] == '32x64' and set(r['medians']) == {'plain', 'gather'}
+    assert r['size'] == '32x64' and set(r['medians']) == {'before', 'now'}
     for med in r['medians'].values():
         assert med['total'] >= sum(med[s] for s in STAGES) > 0
     assert main(['--model', 'toy', '--short-edge', '32',
                  '--clip-repeats', '1']) == 0
     out = capsys.readouterr().out
-    assert 'deformable attention plain' in out
-    assert 'deformable attention auto' in out
+    assert 'before (plain attention' in out
+    assert 'now (attention auto' in out
