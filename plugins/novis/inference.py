@@ -5,9 +5,11 @@ every track kept as RLE until the video ends.
 Memory held for a video: the features of at most one clip of frames (in
 each test view, with test-time augmentation), the logits (and, with a
 class vote, the per-pixel class probabilities) of the frames still covered
-by an open clip, and, per finished frame, N compressed RLE
-masks; nothing else grows with the video length.
+by an open clip, the binary masks of at most ``MAX_PENDING_FRAMES``
+finished frames waiting for the RLE encoder thread, and, per finished
+frame, N compressed RLE masks; nothing else grows with the video length.
 """
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -24,8 +26,16 @@ from .near_online import ClipLogitAverager, clip_schedule
 # Finished frames are RLE-encoded on one worker thread while the network
 # runs; at most this many frames wait for it (their binary masks in memory).
 MAX_PENDING_FRAMES = 2
-_RLE_POOL = ThreadPoolExecutor(max_workers=1,
-                               thread_name_prefix='novis-rle')
+_rle_pool: Tuple[int, Optional[ThreadPoolExecutor]] = (-1, None)
+
+
+def _rle_worker() -> ThreadPoolExecutor:
+    """This process's encoder thread (a forked child starts its own)."""
+    global _rle_pool
+    if _rle_pool[0] != os.getpid():
+        _rle_pool = (os.getpid(), ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix='novis-rle'))
+    return _rle_pool[1]
 
 
 def _encode(masks: List[np.ndarray]) -> List[dict]:
@@ -118,7 +128,7 @@ class VideoTrackResults:
             # (n, W, H) C order is (H, W, n) Fortran order, as RLE wants
             masks.append(binary.transpose(1, 2).contiguous().view(
                 torch.uint8).cpu().numpy())
-        self.frames[frame] = _RLE_POOL.submit(_encode, masks)
+        self.frames[frame] = _rle_worker().submit(_encode, masks)
         self._pending.append(self.frames[frame])
         while len(self._pending) > MAX_PENDING_FRAMES:
             self._pending.pop(0).result()
