@@ -22,5 +22,7 @@ setup(
                                     'plugins.*']),
     python_requires='>=3.10',
     install_requires=_requirements(),
+    # TensorBoard logging (tools/train.py --tensorboard)
+    extras_require={'tensorboard': ['tensorboard']},
     license='Apache-2.0',
 )

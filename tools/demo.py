@@ -25,9 +25,9 @@ VIS models (YouTube-VIS / OVIS configs) need no mask. They write
 ``--gif`` also writes ``OUT/overlay.gif`` (frames scaled to at most
 ``--gif-size`` pixels on the long edge; the GIF's frames are the only
 output held in memory). Every file is written under a temporary name and
-renamed when complete. Bad input gives one line naming the file and the
-cause on stderr, and exit status 1 for bad data (video, frames, mask) or 2
-for a bad option, config or checkpoint (a VOS model without ``--mask``).
+renamed when complete. Bad input (video, frames, mask, option, config,
+checkpoint) gives one line naming the file and the cause on stderr and exit
+status 2 (``--debug``: the traceback; see :mod:`vostoolkit.utils.cli`).
 """
 import argparse
 import json
@@ -51,7 +51,7 @@ from vostoolkit.evaluation.metrics.sample_utils import (join_vis_chunks,
                                                         vis_prediction,
                                                         vos_prediction)
 from vostoolkit.structures import VideoDataSample
-from vostoolkit.utils import DataError
+from vostoolkit.utils.cli import run_tool
 from vostoolkit.visualization import (davis_palette, draw_title, overlay_sample,
                                       write_clip)
 
@@ -310,14 +310,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        run_demo(args)
-    except (ToolError, DataError) as err:
-        print(f'demo.py: error: {err}', file=sys.stderr)
-        return 2 if isinstance(err, ToolError) else 1
+def _main(argv) -> int:
+    run_demo(parse_args(argv))
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit status 0, or 2 after one error line; see
+    :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'demo.py')
 
 
 if __name__ == '__main__':

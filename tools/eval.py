@@ -8,6 +8,8 @@
         --pred results/ [--split train] [--videos held_out.txt] [--json OUT]
     python tools/eval.py youtube-vis --gt ANN.json \
         --pred results.json|results.zip [--json OUT]
+    python tools/eval.py lvos --gt-root data/lvos_v2/valid --pred results/ \
+        [--unseen unseen_videos.txt] [--json OUT]
 
 Prints a table; ``--json`` also writes every number (per object and per
 sequence for DAVIS). Bad input exits with status 2 and one line naming the
@@ -26,7 +28,12 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from vostoolkit.evaluation import (evaluate_davis, evaluate_vis,  # noqa: E402
                                    evaluate_youtube_vos)
+from vostoolkit.evaluation.mask_io import (open_zip,  # noqa: E402
+                                           read_zip_member)
+from vostoolkit.evaluation import evaluate_lvos  # noqa: E402
 from vostoolkit.utils import DataError  # noqa: E402
+from vostoolkit.utils.cli import run_tool  # noqa: E402
+from vostoolkit.utils.tmpfiles import atomic_write_bytes  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -59,9 +66,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     vis.add_argument('--pred', required=True,
                      help='results.json or a zip holding it')
 
-    for p in (davis, ytvos, vis):
+    lvos = sub.add_parser('lvos', help='LVOS v1 / v2 J&F, seen / unseen, V')
+    lvos.add_argument('--gt-root', required=True,
+                      help='split folder (Annotations/, valid_meta.json) '
+                      'or the LVOS root')
+    lvos.add_argument('--pred', required=True,
+                      help='folder or zip of [Annotations/]<video>/*.png')
+    lvos.add_argument('--split', default='valid')
+    lvos.add_argument('--unseen', help='unseen video list (default: '
+                      'unseen_videos.txt of the split)')
+
+    for p in (davis, ytvos, vis, lvos):
         p.add_argument('--json', help='write all results to this file')
-    for p in (davis, ytvos):
+    for p in (davis, ytvos, lvos):
         p.add_argument('--workers', type=int, default=2,
                        help='worker processes (default 2)')
     return parser.parse_args(argv)
@@ -72,11 +89,12 @@ def load_vis_results(path: str):
     if not osp.isfile(path):
         raise DataError(path, 'results file not found')
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path) as zf:
             if 'results.json' not in zf.namelist():
                 raise DataError(path, 'no results.json at the zip root')
+            data = read_zip_member(zf, 'results.json')
             try:
-                return json.loads(zf.read('results.json'))
+                return json.loads(data)
             except (ValueError, UnicodeDecodeError) as err:
                 raise DataError(f'{path}:results.json',
                                 f'not valid JSON ({err})') from None
@@ -93,6 +111,9 @@ def run(args: argparse.Namespace) -> dict:
             args.data_root, args.pred, split=args.split, videos=args.videos,
             seen_categories=args.seen_meta, exclude_last=args.exclude_last,
             num_workers=args.workers)
+    if args.benchmark == 'lvos':
+        return evaluate_lvos(args.gt_root, args.pred, split=args.split,
+                             unseen=args.unseen, num_workers=args.workers)
     return evaluate_vis(args.gt, load_vis_results(args.pred),
                         results_name=f'{args.pred}:results.json'
                         if zipfile.is_zipfile(args.pred) else None)
@@ -112,6 +133,11 @@ def print_table(benchmark: str, res: dict) -> None:
         for name, row in res['per_sequence'].items():
             print(f'{name:24s} {_fmt(row["J&F-Mean"])} {_fmt(row["J-Mean"])} '
                   f'{_fmt(row["F-Mean"])}')
+    if benchmark == 'lvos':
+        print(f'\n{"object":24s} {"J":>7s} {"F":>7s} {"V":>7s}')
+        for name, row in res['per_object'].items():
+            print(f'{name:24s} {_fmt(row["J-Mean"])} {_fmt(row["F-Mean"])} '
+                  f'{_fmt(row["V-Mean"])}')
 
 
 def _json_safe(obj):
@@ -124,24 +150,24 @@ def _json_safe(obj):
     return obj
 
 
-def main(argv=None) -> int:
+def _main(argv) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
-    try:
-        res = run(args)
-    except DataError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    res = run(args)
     print_table(args.benchmark, res)
     print(f'\n({time.perf_counter() - start:.1f} s)')
     if args.json:
         if osp.dirname(args.json):
             os.makedirs(osp.dirname(args.json), exist_ok=True)
-        tmp = f'{args.json}.tmp-{os.getpid()}'
-        with open(tmp, 'w') as f:
-            json.dump(_json_safe(res), f, indent=1)
-        os.replace(tmp, args.json)
+        atomic_write_bytes(args.json, json.dumps(_json_safe(res),
+                                                 indent=1).encode())
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit status 0, or 2 after one error line (130 on Ctrl-C); see
+    :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'eval.py')
 
 
 if __name__ == '__main__':

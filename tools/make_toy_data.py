@@ -1,6 +1,6 @@
 """Write a procedural toy dataset in a benchmark's on-disk layout.
 
-    python tools/make_toy_data.py --format davis|youtube-vos|youtube-vis|ovis
+    python tools/make_toy_data.py --format davis|youtube-vos|youtube-vis|ovis|lvos|sav
         --out DIR [--videos N] [--val-videos M] [--frames T] [--size H W]
         [--seed S] [--max-objects K] [--categories C] [--test-videos N]
         [--no-all-frames] [--val-test-json] [--seg-format F] [--force]
@@ -13,7 +13,13 @@ Deterministic: the same arguments write identical files. The layouts:
   ``{train,valid}/meta.json``, ``valid_all_frames/JPEGImages`` (``valid``
   has each object's first-appearance mask only);
 * youtube-vis: ``train.json``, ``valid.json``, ``{train,valid}/JPEGImages``;
-* ovis: ``annotations_{train,valid}.json``, ``{train,valid}/<vid>/img_*.jpg``.
+* ovis: ``annotations_{train,valid}.json``, ``{train,valid}/<vid>/img_*.jpg``;
+* lvos: ``{train,valid}/{JPEGImages,Annotations}/<vid>/%08d.*`` (every
+  frame, masks on every 5th), ``<split>_meta.json`` (frame ranges),
+  ``valid/unseen_videos.txt``;
+* sav: ``sav_val/JPEGImages_24fps/<vid>/%05d.jpg``,
+  ``sav_val/Annotations_6fps/<vid>/<obj:03d>/%05d.png`` (one binary PNG
+  per object, masks may overlap; ``--val-videos`` videos, no train split).
 """
 import argparse
 import os.path as osp
@@ -22,6 +28,8 @@ import sys
 import time
 
 from vostoolkit.datasets.toy import FORMATS, generate_toy_dataset
+from vostoolkit.utils import ToolError
+from vostoolkit.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -56,13 +64,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv=None) -> int:
+def _main(argv) -> int:
     args = parse_args(argv)
     if osp.exists(args.out):
+        if not osp.isdir(args.out):
+            raise ToolError(f'--out {args.out}: exists and is not a folder')
         if not args.force:
-            print(f'make_toy_data.py: error: {args.out} exists (use --force '
-                  f'to replace it)', file=sys.stderr)
-            return 2
+            raise ToolError(f'{args.out} exists (use --force to replace it)')
         shutil.rmtree(args.out)
     start = time.perf_counter()
     try:
@@ -75,11 +83,16 @@ def main(argv=None) -> int:
             val_annotations=not args.val_test_json,
             seg_format=args.seg_format, progress=True)
     except (ValueError, RuntimeError) as err:
-        print(f'make_toy_data.py: error: {err}', file=sys.stderr)
-        return 2
+        raise ToolError(str(err)) from err
     print(f'wrote toy {args.format} data to {args.out} in '
           f'{time.perf_counter() - start:.1f} s')
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit status 0, or 2 after one error line; see
+    :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'make_toy_data.py')
 
 
 if __name__ == '__main__':

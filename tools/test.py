@@ -13,9 +13,9 @@ import sys
 
 from mmengine.dist import is_main_process
 
-from vostoolkit.apis import (ToolError, build_runner, check_checkpoint_fits,
+from vostoolkit.apis import (build_runner, check_checkpoint_fits,
                              load_config, prepare_test_cfg)
-from vostoolkit.utils import DataError
+from vostoolkit.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,19 +36,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
+def _main(argv) -> int:
     args = parse_args(argv)
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        cfg = prepare_test_cfg(cfg, args.config, args.checkpoint,
-                               work_dir=args.work_dir, submit=args.submit,
-                               launcher=args.launcher)
-        runner = build_runner(cfg)
-        check_checkpoint_fits(runner.model, args.checkpoint)
-        metrics = runner.test()
-    except (ToolError, DataError) as err:
-        print(f'test.py: error: {err}', file=sys.stderr)
-        return 2 if isinstance(err, ToolError) else 1
+    cfg = load_config(args.config, args.cfg_options)
+    cfg = prepare_test_cfg(cfg, args.config, args.checkpoint,
+                           work_dir=args.work_dir, submit=args.submit,
+                           launcher=args.launcher)
+    runner = build_runner(cfg)
+    check_checkpoint_fits(runner.model, args.checkpoint)
+    metrics = runner.test()
     if not is_main_process():
         return 0
     if args.submit:
@@ -57,6 +53,12 @@ def main(argv=None) -> int:
         print(' '.join(f'{k}: {v:.4f}' if isinstance(v, float) else
                        f'{k}: {v}' for k, v in metrics.items()))
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit status 0, or 2 after one error line (130 on Ctrl-C); see
+    :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'test.py')
 
 
 if __name__ == '__main__':

@@ -1,27 +1,25 @@
 """Train any vostoolkit model from its config.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
+        [--tensorboard] [--cfg-options key=value ...]
+        [--launcher none|pytorch|slurm]
 
 Distributed: ``tools/dist_train.sh CONFIG GPUS`` (torchrun, also on CPU with
 gloo) or ``tools/slurm_train.sh``. ``--amp`` is CUDA-only: without a GPU the
 tool stops with one error line (exit status 2) instead of silently training
 in float32.
 
-A config with a ``pretrain_stage`` (the toy NOVIS config) first trains that
-stage if its exported weights are missing, then starts from them (see
-``vostoolkit.apis.run_pretrain_stage``). A config's time budget
-(``TrainTimeBudgetHook``) counts from the tool's start: the stage, building
-the runner and the loop all spend it.
+A multi-stage recipe is one call per stage config, each starting from the
+previous stage's weights (``load_from`` or a backbone ``init_cfg``); a
+weight file the config starts from that does not exist stops the tool with
+one line naming it.
 """
 import argparse
 import sys
-import time
 
-from vostoolkit.apis import (ToolError, build_runner, load_config,
-                             prepare_train_cfg, run_pretrain_stage,
-                             start_budget_clock)
-from vostoolkit.utils import DataError
+from vostoolkit.apis import (build_runner, check_resume_fits, load_config,
+                             prepare_train_cfg)
+from vostoolkit.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,6 +34,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         'the work dir')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs CUDA)')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log scalars to TensorBoard (needs the '
+                        'tensorboard package: pip install '
+                        '"vostoolkit[tensorboard]")')
     parser.add_argument('--cfg-options', nargs='+', default=None,
                         metavar='KEY=VALUE',
                         help='override config entries, e.g. '
@@ -47,24 +49,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    start = time.monotonic()
+def _main(argv) -> int:
     args = parse_args(argv)
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        cfg = prepare_train_cfg(cfg, args.config, work_dir=args.work_dir,
-                                resume=args.resume, amp=args.amp,
-                                launcher=args.launcher)
-        if not args.resume:  # a resumed run has its weights already
-            run_pretrain_stage(cfg, args.config, cfg_options=args.cfg_options,
-                               launcher=args.launcher)
-        runner = build_runner(cfg)
-        start_budget_clock(runner, start)
-        runner.train()
-    except (ToolError, DataError) as err:
-        print(f'train.py: error: {err}', file=sys.stderr)
-        return 2 if isinstance(err, ToolError) else 1
+    cfg = load_config(args.config, args.cfg_options)
+    cfg = prepare_train_cfg(cfg, args.config, work_dir=args.work_dir,
+                            resume=args.resume, amp=args.amp,
+                            tensorboard=args.tensorboard,
+                            launcher=args.launcher)
+    runner = build_runner(cfg)
+    check_resume_fits(runner, cfg)
+    runner.train()
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit status 0, or 2 after one error line (130 on Ctrl-C); see
+    :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'train.py')
 
 
 if __name__ == '__main__':

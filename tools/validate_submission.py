@@ -7,9 +7,11 @@
         --gt data/youtube_vos/valid
     python tools/validate_submission.py youtube-vis OUT.zip \
         --gt data/youtube_vis_2019/valid.json
+    python tools/validate_submission.py lvos OUT.zip --gt data/lvos_v2/valid
 
 Prints one line per problem and exits with status 1 if there is any,
-0 (and "OK") otherwise.
+0 (and "OK") otherwise. A zip or ground truth that is not there, or a bad
+option, is one error line and status 2 (``--debug``: the traceback).
 """
 import argparse
 import os.path as osp
@@ -19,12 +21,16 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from vostoolkit.evaluation import (validate_davis_zip,  # noqa: E402
                                    validate_vis_zip, validate_ytvos_zip)
+from vostoolkit.utils import DataError  # noqa: E402
+from vostoolkit.utils.cli import EXIT_PROBLEMS, run_tool  # noqa: E402
+from vostoolkit.evaluation import validate_lvos_zip  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('benchmark',
-                        choices=['davis', 'youtube-vos', 'youtube-vis'])
+                        choices=['davis', 'youtube-vos', 'youtube-vis',
+                                 'lvos'])
     parser.add_argument('zip', help='the submission zip')
     parser.add_argument('--gt', required=True,
                         help='DAVIS root | YouTube-VOS split folder (or '
@@ -37,8 +43,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
+def _main(argv) -> int:
     args = parse_args(argv)
+    if not osp.isfile(args.zip):
+        raise DataError(args.zip, 'submission zip not found')
+    if not osp.exists(args.gt):
+        raise DataError(args.gt, 'ground truth (--gt) not found')
     if args.benchmark == 'davis':
         problems = validate_davis_zip(args.zip, args.gt, year=args.year,
                                       split=args.split or 'val',
@@ -46,15 +56,24 @@ def main(argv=None) -> int:
     elif args.benchmark == 'youtube-vos':
         problems = validate_ytvos_zip(args.zip, args.gt,
                                       split=args.split or 'valid')
+    elif args.benchmark == 'lvos':
+        problems = validate_lvos_zip(args.zip, args.gt,
+                                     split=args.split or 'valid')
     else:
         problems = validate_vis_zip(args.zip, args.gt)
     for line in problems:
         print(line)
     if problems:
         print(f'{len(problems)} problem(s) in {args.zip}', file=sys.stderr)
-        return 1
+        return EXIT_PROBLEMS
     print(f'OK: {args.zip}')
     return 0
+
+
+def main(argv=None) -> int:
+    """0: valid; 1: problems (one line each); 2: the check could not run
+    (one error line); see :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'validate_submission.py')
 
 
 if __name__ == '__main__':

@@ -1,6 +1,6 @@
 # FRTM-VOS "Ours (DV17)": the refinement network trained on DAVIS 2017 train
 # only (8 passes per epoch); the target model as the final model.
-_base_ = ['./frtm_r101_ytvos-davis17.py']
+_base_ = ['./frtm_r101_ytvos18-davis17.py']
 
 train_dataloader = dict(dataset=dict(
     _delete_=True, type='RepeatDataset', times=8,

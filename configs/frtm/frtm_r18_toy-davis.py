@@ -39,13 +39,12 @@ model = dict(
 
 # Training videos: the core generator's toy DAVIS videos with the shared
 # spec's seed and size, 120 of them instead of 24 (its first 24 are the
-# shared ones; its val videos are never read). The network is trained from
-# scratch, and 24 videos are learnt by heart: at 2200-2400 iterations, 24
-# videos give J&F 0.714 and 120 give 0.738 on 30 val videos of this root.
-# Validation and test stay on the shared toy DAVIS val split (data_root).
-# `--cfg-options data_root=DIR` moves validation and test;
-# `train_dataloader.dataset.data_root=DIR` moves training.
-train_root = 'data/toy/davis_frtm'
+# shared ones; its val videos are never read): the network is trained from
+# scratch, and 24 videos would be learnt by heart. Validation and test stay
+# on the shared toy DAVIS val split. Both folders are under data_root, so
+# `--cfg-options data_root=DIR` moves them together.
+data_root = 'data/toy'
+train_root = f'{data_root}/davis_frtm'
 train_toy_spec = dict(videos=120, val_videos=30, frames=12, size=(64, 96),
                       seed=0)
 # One reference (clip frame 0) and two validation frames that follow it.
@@ -53,6 +52,9 @@ train_dataloader = dict(dataset=dict(
     data_root=train_root, toy_spec=train_toy_spec,
     clip_sampler=dict(type='VOSClipSampler', num_frames=3, max_skip=5,
                       random_reference=True)))
+# test videos go to the model 8 frames at a time (memory flat in length)
+val_dataloader = dict(dataset=dict(test_chunk_len=8))
+test_dataloader = dict(dataset=dict(test_chunk_len=8))
 submit_evaluator = dict(type='DAVISSubmission')
 
 # About 22 minutes on 2 CPU cores (0.55 s per iteration).

@@ -10,8 +10,8 @@ smooth random video of the given shortest edge (16:9), fed in chunks through
 the data preprocessor and ``NOVIS.predict`` as the video test loop does.
 The model is randomly initialised: speed does not depend on the weights, and
 the memory held per finished frame (N RLE masks) is bounded by the frame
-size. One view per clip: a config's test-time augmentation (``test_aug``,
-the toy config's 4 views) is switched off, so the figures are those of the
+size. One view per clip: a config's test-time augmentation
+(``test_cfg.tta``) is switched off, so the figures are those of the
 paper's inference. Prints one line per length, with the share of each
 stage in the timed frames: backbone, pixel decoder, video decoder, and the
 rest (tracking and post-processing: overlap embeddings, matching, clip
@@ -39,8 +39,8 @@ from typing import Dict
 import torch
 from mmengine.config import Config
 
-CONFIGS = {'r50': 'configs/novis/r50_ovis.py',
-           'toy': 'configs/novis/novis_r18_toy.py'}
+CONFIGS = {'r50': 'configs/novis/novis_r50_ovis.py',
+           'toy': 'configs/novis/novis_r18_toy-ytvis.py'}
 
 
 def _peak_rss_mb() -> float:
@@ -84,7 +84,7 @@ def _build(model_name: str, device: str, impl: str):
     root = os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
     cfg = Config.fromfile(os.path.join(root, CONFIGS[model_name]))
-    cfg.model.pop('test_aug', None)
+    cfg.model.test_cfg.tta = None
     model = MODELS.build(cfg.model).to(device).eval()
     for m in model.modules():
         if isinstance(m, MultiScaleDeformableAttention):

@@ -3,11 +3,11 @@ clips, overlapping clip logits being averaged, and the finished frames of
 every track kept as RLE until the video ends.
 
 Memory held for a video: the features of at most one clip of frames (in
-each test view, with test-time augmentation), the logits (and, with a
-class vote, the per-pixel class probabilities) of the frames still covered
-by an open clip, the binary masks of at most ``MAX_PENDING_FRAMES``
-finished frames waiting for the RLE encoder thread, and, per finished
-frame, N compressed RLE masks; nothing else grows with the video length.
+each test view, with test-time augmentation), the logits of the frames
+still covered by an open clip, the binary masks of at most
+``MAX_PENDING_FRAMES`` finished frames waiting for the RLE encoder thread,
+and, per finished frame, N compressed RLE masks; nothing else grows with
+the video length.
 """
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -50,25 +50,17 @@ def _encode(masks: List[np.ndarray]) -> List[dict]:
 
 
 class VideoTrackResults:
-    """Accumulates, per track, class probabilities, a mask score, optionally
-    per-pixel class probabilities pooled inside its masks, and the per-frame
-    RLE masks at the original video size.
+    """Accumulates, per track, class probabilities, a mask score and the
+    per-frame RLE masks at the original video size.
 
     Args:
         num_tracks (int): N, the queries (tracks) of every clip.
         query_chunk (int): Tracks up-sampled together (bounds memory).
-        class_vote (float): Weight of the pooled per-pixel classes in a
-            track's class probabilities (see :meth:`class_probs`).
-        mask_score_power (float): Exponent of the mask score in a
-            prediction's score.
     """
 
-    def __init__(self, num_tracks: int, query_chunk: int = 16,
-                 class_vote: float = 0.0, mask_score_power: float = 1.0):
+    def __init__(self, num_tracks: int, query_chunk: int = 16):
         self.num_tracks, self.query_chunk = num_tracks, query_chunk
-        self.class_vote, self.mask_score_power = class_vote, mask_score_power
         self.prob_sum: Optional[Tensor] = None  # (N, K)
-        self.pixel_class_sum: Optional[Tensor] = None  # (N, K + 1)
         self.num_clips = 0
         self.score_num = torch.zeros(num_tracks, dtype=torch.float64)
         self.score_den = torch.zeros(num_tracks, dtype=torch.float64)
@@ -84,8 +76,7 @@ class VideoTrackResults:
         self.num_clips += 1
 
     def add_frame(self, frame: int, logits: Tensor, pad_hw: Sequence[int],
-                  img_hw: Sequence[int], ori_hw: Sequence[int],
-                  pixel_classes: Optional[Tensor] = None) -> None:
+                  img_hw: Sequence[int], ori_hw: Sequence[int]) -> None:
         """Finish a frame: up-sample its logits, binarise, accumulate the
         mask scores, and queue the masks for RLE encoding (on a worker
         thread).
@@ -96,20 +87,7 @@ class VideoTrackResults:
                 feature stride of the padded input.
             pad_hw, img_hw, ori_hw: padded input size, its valid region
                 (the resized frame) and the original frame size.
-            pixel_classes (Tensor, optional): (K + 1, h, w) per-pixel class
-                probabilities (background first) on the logits' grid,
-                summed inside each track's mask (logit > 0) there.
         """
-        if pixel_classes is not None:
-            # the frame's cells on the logits' grid, padding left out
-            h = -(-img_hw[0] * logits.shape[-2] // pad_hw[0])
-            w = -(-img_hw[1] * logits.shape[-1] // pad_hw[1])
-            inside = (logits[:, :h, :w] > 0).to(pixel_classes.dtype)
-            pixel_classes = pixel_classes[:, :h, :w]
-            pooled = torch.einsum('nhw,khw->nk', inside,
-                                  pixel_classes).double().cpu()
-            self.pixel_class_sum = pooled if self.pixel_class_sum is None \
-                else self.pixel_class_sum + pooled
         masks = []
         for i, chunk in enumerate(logits.split(self.query_chunk)):
             x = F.interpolate(chunk[None].float(), size=tuple(pad_hw),
@@ -135,27 +113,16 @@ class VideoTrackResults:
 
     def class_probs(self) -> Tensor:
         """(N, K) class probabilities of the tracks: the mean over clips of
-        the queries' p; with ``class_vote`` w and pooled per-pixel classes,
-        ``p ** (1 - w) * (sum(p) * q) ** w``, q the pooled foreground class
-        distribution (uniform for a track with no mask pixel)."""
-        probs = self.prob_sum / self.num_clips
-        w = self.class_vote
-        if not w or self.pixel_class_sum is None:
-            return probs
-        fg = self.pixel_class_sum[:, 1:].float()
-        total = fg.sum(1, keepdim=True)
-        q = torch.where(total > 0, fg / total.clamp(min=1e-12),
-                        torch.full_like(fg, 1.0 / fg.shape[1]))
-        objectness = probs.sum(1, keepdim=True)
-        return probs**(1 - w) * (objectness * q)**w
+        the queries' probabilities."""
+        return self.prob_sum / self.num_clips
 
     def top_k(self, k: int, video_length: int) -> InstanceData:
         """The k best (track, class) pairs of the video.
 
         Scores are the class probability (:meth:`class_probs`) times the
         mask score (mean foreground probability inside the binary mask, over
-        all frames; as Mask2Former, raised to ``mask_score_power``); a track
-        may appear with several classes.
+        all frames, as Mask2Former's); a track may appear with several
+        classes.
 
         Returns:
             InstanceData: ``scores`` (k,), ``labels`` (k,) 0-based,
@@ -168,8 +135,7 @@ class VideoTrackResults:
                                f'not predicted')
         probs = self.class_probs()  # (N, K)
         mask_score = (self.score_num / (self.score_den + 1e-6)).float()
-        scores = (probs * mask_score[:, None]**self.mask_score_power
-                  ).flatten()  # (N*K,)
+        scores = (probs * mask_score[:, None]).flatten()  # (N*K,)
         k = min(k, scores.numel())
         top, idx = scores.topk(k)
         num_classes = probs.shape[1]
@@ -195,14 +161,10 @@ class NOVISVideoState:
         clip_len (int): T.
         stride (int): S.
         tracker: A tracker with ``reset()`` (reset with this state).
-        class_vote (float), mask_score_power (float): see
-            :class:`VideoTrackResults`.
     """
 
-    def __init__(self, clip_len: int, stride: int, tracker,
-                 class_vote: float = 0.0, mask_score_power: float = 1.0):
+    def __init__(self, clip_len: int, stride: int, tracker):
         self.clip_len, self.stride, self.tracker = clip_len, stride, tracker
-        self.class_vote, self.mask_score_power = class_vote, mask_score_power
         self.averager = ClipLogitAverager()
         self.reset()
 
@@ -212,9 +174,6 @@ class NOVISVideoState:
         self.averager.reset()
         # frame -> one (levels, mask features) pair per test view
         self.features: Dict[int, List[Tuple[List[Tensor], Tensor]]] = {}
-        # frame -> (K + 1, H, W) per-pixel class probabilities (class_vote),
-        # kept until the frame is final
-        self.pixel_classes: Dict[int, Tensor] = {}
         self.clips: List[Tuple[int, int]] = []
         self.next_clip = 0
         self.results: Optional[VideoTrackResults] = None
@@ -229,9 +188,7 @@ class NOVISVideoState:
         self.reset()
         length = int(meta['video_length'])
         self.clips = clip_schedule(length, self.clip_len, self.stride)
-        self.results = VideoTrackResults(
-            num_tracks, class_vote=self.class_vote,
-            mask_score_power=self.mask_score_power)
+        self.results = VideoTrackResults(num_tracks)
         img_hw = tuple(meta.get('img_shape', meta.get('ori_shape'))[:2])
         pad_hw = tuple(meta.get('batch_input_shape',
                                 meta.get('pad_shape', img_hw))[:2])
@@ -244,11 +201,6 @@ class NOVISVideoState:
         pair per test view (the plain view first): levels (C, h_l, w_l),
         mask features (C, H, W)."""
         self.features[frame] = list(views)
-
-    def add_frame_semantics(self, frame: int, probs: Tensor) -> None:
-        """Keep a frame's (K + 1, H, W) per-pixel class probabilities (on
-        the mask features' grid) until the frame is final."""
-        self.pixel_classes[frame] = probs
 
     def ready_clips(self) -> List[Tuple[int, int]]:
         """Scheduled clips whose frames are all cached, in order."""
@@ -297,8 +249,7 @@ class NOVISVideoState:
 
     def _finish_frame(self, frame: int, logits: Tensor) -> None:
         self.results.add_frame(frame, logits, self.meta['pad_hw'],
-                               self.meta['img_hw'], self.meta['ori_hw'],
-                               self.pixel_classes.pop(frame, None))
+                               self.meta['img_hw'], self.meta['ori_hw'])
 
     def finish_video(self, top_k: int) -> InstanceData:
         """Release the remaining frames and select the video's top k."""

@@ -35,11 +35,10 @@ class NOVIS(BaseVideoSegmentor):
     mask logits are averaged over overlapping clips, and every frame, once
     final, is up-sampled to the original size and kept as RLE. At the end of
     the video the ``top_k`` (track, class) pairs by class probability x
-    mask score are returned in ``pred_instances`` (with ``class_vote``, the
-    class probabilities also hear the auxiliary head's per-pixel classes
-    inside the track's masks). With ``test_aug``, every
-    clip is also decoded on flipped / rescaled copies of its frames and the
-    copies' outputs are averaged into the clip's before tracking.
+    mask score are returned in ``pred_instances``. With test-time
+    augmentation (``test_cfg['tta']``), every clip is also decoded on
+    flipped / rescaled copies of its frames and the copies' outputs are
+    averaged into the clip's before tracking.
 
     Args:
         backbone (dict): ``BACKBONES`` config (multi-scale maps, strides 4 to
@@ -55,37 +54,25 @@ class NOVIS(BaseVideoSegmentor):
         stride (int): S at test time.
         overlap_embeddings (bool): Match clips with overlap embeddings
             (else with the whole-clip output embeddings).
-        top_k (int): Predictions kept per video.
-        test_aug (dict, optional): Test-time augmentation,
-            ``dict(scales=(1.0, 1.25), flip=True, vflip=False)``: the clip
-            is decoded on every rescaled and / or flipped (``flip``:
-            horizontally; ``vflip``: vertically, and both ways with
-            ``flip``) copy of its frames too; each copy's queries are
-            matched to the plain clip's (Hungarian on mask IoU plus
-            embedding cosine) and their mask logits, mapped back onto the
-            plain grid, and class probabilities are averaged. Tracking uses
-            the plain clip's embeddings. Default none (one view, the
-            paper's inference).
         auxiliary_head (dict, optional): ``HEADS`` config of a per-pixel
             semantic head (``SemanticFPNHead``) trained on the backbone
             levels ``auxiliary_levels`` of every training frame, each pixel
-            labelled with its instance's category or background (as in
-            mmseg's auxiliary heads: a training loss; at inference, its
-            ``logits_at``, only with ``class_vote``). Default none (the
-            paper's model).
+            labelled with its instance's category or background (as
+            mmseg's auxiliary heads: a training loss only, unused at test
+            time). Default none (the paper's model).
         auxiliary_levels (Sequence[int]): Backbone outputs given to the
             auxiliary head, finest first.
-        class_vote (float): Weight w in [0, 1] of the auxiliary head's vote
-            on a track's class (not the paper's; needs ``auxiliary_head``):
-            the head's per-pixel class probabilities are averaged inside
-            the track's masks over the video (background dropped,
-            renormalised: q), and the track's class probabilities p become
-            ``p ** (1 - w) * (sum(p) * q) ** w``. Default 0 (the queries'
-            classes alone).
-        mask_score_power (float): The mask score (mean foreground
-            probability inside the binary masks, Mask2Former's) enters a
-            prediction's score raised to this power. Default 1
-            (Mask2Former's score).
+        test_cfg (dict, optional): Test-time options (mmdet's
+            ``model.test_cfg``): ``top_k`` (int, default 10), the
+            predictions kept per video; ``tta`` (dict, default None: one
+            view, the paper's inference), test-time augmentation
+            ``dict(scales=(1.0, 1.25), flip=True)``: the clip is decoded
+            on every rescaled and / or horizontally flipped copy of its
+            frames too; each copy's queries are matched to the plain
+            clip's (Hungarian on mask IoU plus embedding cosine) and their
+            mask logits, mapped back onto the plain grid, and class
+            probabilities are averaged; tracking uses the plain clip's
+            embeddings.
         data_preprocessor (dict, optional): Defaults to
             ``VideoDataPreprocessor``.
         init_cfg (dict, optional): mmengine initialisation config.
@@ -94,10 +81,9 @@ class NOVIS(BaseVideoSegmentor):
     def __init__(self, backbone: dict, pixel_decoder: dict, decoder: dict, *,
                  tracker: Optional[dict] = None, clip_len: int = 4,
                  stride: int = 2, overlap_embeddings: bool = True,
-                 top_k: int = 10, test_aug: Optional[dict] = None,
                  auxiliary_head: Optional[dict] = None,
                  auxiliary_levels: Sequence[int] = (1, 2, 3),
-                 class_vote: float = 0.0, mask_score_power: float = 1.0,
+                 test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor,
@@ -114,23 +100,17 @@ class NOVIS(BaseVideoSegmentor):
             type='CosineClipTracker'))
         self.clip_len, self.stride = clip_len, stride
         self.use_overlap_embeddings = overlap_embeddings
-        self.top_k = top_k
-        self.test_views = tta_views(**(test_aug or {}))
+        self.test_cfg = dict(top_k=10, tta=None)
+        unknown = set(test_cfg or {}) - set(self.test_cfg)
+        if unknown:
+            raise TypeError(f'NOVIS test_cfg: unknown keys {sorted(unknown)}'
+                            f' (known: {sorted(self.test_cfg)})')
+        self.test_cfg.update(test_cfg or {})
+        self.test_views = tta_views(**(self.test_cfg['tta'] or {}))
         self.auxiliary_head = (HEADS.build(auxiliary_head)
                                if auxiliary_head is not None else None)
         self.auxiliary_levels = tuple(auxiliary_levels)
-        if not 0.0 <= class_vote <= 1.0:
-            raise ValueError(f'class_vote must be in [0, 1], got {class_vote}')
-        if class_vote and self.auxiliary_head is None:
-            raise ValueError('class_vote needs an auxiliary_head (the '
-                             'per-pixel classes that vote)')
-        if mask_score_power < 0:
-            raise ValueError(f'mask_score_power must be >= 0, got '
-                             f'{mask_score_power}')
-        self.class_vote = float(class_vote)
-        self.state = NOVISVideoState(clip_len, stride, self.tracker,
-                                     class_vote=class_vote,
-                                     mask_score_power=mask_score_power)
+        self.state = NOVISVideoState(clip_len, stride, self.tracker)
 
     def video_states(self) -> List[NOVISVideoState]:
         """Per-video state reset by the video loop (tracker included)."""
@@ -232,11 +212,7 @@ class NOVIS(BaseVideoSegmentor):
                     f'to plan its clips (see docs/data_pipeline.md)')
             if meta.get('is_first', True) or not self.state.started:
                 self.state.start(meta, self.decoder.num_queries)
-            backbone_feats = [] if self.class_vote else None
-            views = [self.extract_feats(clip, backbone_feats)]
-            semantics = (self._pixel_class_probs(
-                backbone_feats, views[0][1].shape[-2:])
-                if backbone_feats is not None else None)
+            views = [self.extract_feats(clip)]
             divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
             for view in self.test_views[1:]:
                 views.append(self.extract_feats(
@@ -246,24 +222,16 @@ class NOVIS(BaseVideoSegmentor):
                 self.state.add_frame_features(
                     int(frame), *[([x[i] for x in levels], mask_feats[i])
                                   for levels, mask_feats in views])
-                if semantics is not None:
-                    self.state.add_frame_semantics(int(frame), semantics[i])
             for start, end in self.state.ready_clips():
                 self._run_clip(start, end)
             if meta.get('is_last', True):
-                sample.pred_instances = self.state.finish_video(self.top_k)
+                sample.pred_instances = self.state.finish_video(
+                    self.test_cfg['top_k'])
                 # the predictions cover the whole video, not just this chunk
                 sample.set_metainfo(dict(frame_ids=list(
                     range(self.state.meta['video_length']))))
                 finished.append(sample)
         return finished
-
-    def _pixel_class_probs(self, backbone_feats: List[Tensor],
-                           hw: Tuple[int, int]) -> Tensor:
-        """(F, K + 1, H, W) per-pixel class probabilities of the auxiliary
-        head (background first) on the mask features' grid ``hw``."""
-        return self.auxiliary_head.logits_at(
-            [backbone_feats[i] for i in self.auxiliary_levels], hw).softmax(1)
 
     def _run_clip(self, start: int, end: int) -> None:
         out = self.decoder(*self.state.clip_features(start, end),

@@ -1,10 +1,9 @@
 """Test-time augmentation for near-online inference: every clip is decoded
-again on flipped (horizontally, vertically or both) and / or rescaled
-copies of its frames, the queries of each copy ("view") are matched to
+again on horizontally flipped and / or rescaled copies of its frames, the queries of each copy ("view") are matched to
 those of the plain view, and their mask logits and class probabilities are
 averaged before tracking results are accumulated.
 
-A view is ``(scale, hflip, vflip)``. The whole padded input is flipped
+A view is ``(scale, hflip)``. The whole padded input is flipped
 and / or rescaled, so mapping a view's mask logits back onto the plain
 view's grid is exact for a flip and a bilinear resize for a scale.
 """
@@ -15,34 +14,30 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-View = Tuple[float, bool, bool]
+View = Tuple[float, bool]
 
 
-def tta_views(scales: Sequence[float] = (1.0, ), flip: bool = False,
-              vflip: bool = False) -> List[View]:
+def tta_views(scales: Sequence[float] = (1.0, ), flip: bool = False
+              ) -> List[View]:
     """The views of a test-time augmentation, the plain view first.
 
     Args:
         scales (Sequence[float]): Input scales (1.0 is the test size).
         flip (bool): Add a horizontally flipped copy of every scale.
-        vflip (bool): Add a vertically flipped copy of every scale (and,
-            with ``flip``, one flipped both ways): for data whose objects
-            appear at any orientation.
 
     Returns:
-        list[tuple[float, bool, bool]]: ``(scale, hflip, vflip)``;
-        ``(1.0, False, False)`` first, whatever the order given.
+        list[tuple[float, bool]]: ``(scale, hflip)``; ``(1.0, False)``
+        first, whatever the order given.
     """
     scales = [float(s) for s in scales]
     if any(s <= 0 for s in scales):
         raise ValueError(f'test-time scales must be > 0, got {scales}')
-    return [(s, h, v) for s in dict.fromkeys([1.0] + scales)
-            for v in ((False, True) if vflip else (False, ))
+    return [(s, h) for s in dict.fromkeys([1.0] + scales)
             for h in ((False, True) if flip else (False, ))]
 
 
 def _flip_dims(view: View) -> Tuple[int, ...]:
-    return tuple(d for d, on in ((-2, view[2]), (-1, view[1])) if on)
+    return (-1, ) if view[1] else ()
 
 
 def view_input(inputs: Tensor, view: View, size_divisor: int = 32) -> Tensor:

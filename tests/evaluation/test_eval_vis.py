@@ -240,5 +240,5 @@ def test_cli_reads_a_zip_and_names_it_in_errors(tmp_path, capsys):
     capsys.readouterr()
     assert tool.main(['youtube-vis', '--gt', ann, '--pred', sub]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f'error: {sub}:results.json: result 1: video_id 5 is not '
-                   'in the ground truth']
+    assert err == [f'eval.py: error: {sub}:results.json: result 1: '
+                   'video_id 5 is not in the ground truth']

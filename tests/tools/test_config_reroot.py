@@ -1,7 +1,7 @@
 """`--cfg-options data_root=NEW` moves every path built from data_root."""
 from vostoolkit.apis.config import load_config
 
-CONFIG = 'configs/demo/baseline_toy_davis.py'
+CONFIG = 'configs/maskprop/maskprop_r18_toy-davis.py'
 
 
 def test_data_root_override_reaches_nested_paths():
@@ -28,7 +28,7 @@ def test_toy_spec_option_reaches_the_datasets():
     """`--cfg-options toy_spec.videos=N` changes the data the dataloaders
     generate and check (the datasets hold copies made at parse time); a
     loader's own explicit option still wins."""
-    novis = 'configs/novis/novis_r18_toy.py'
+    novis = 'configs/novis/novis_r18_toy-ytvis.py'
     cfg = load_config(novis, ['toy_spec.videos=480'])
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         spec = cfg[key].dataset.toy_spec

@@ -1,6 +1,6 @@
 """tools/demo.py and vostoolkit.apis.video_inference on tiny videos.
 
-Random-weight checkpoints of the core demo VOS model and the NOVIS toy
+Random-weight checkpoints of the core baseline VOS model and the NOVIS toy
 config; 4 frames of 32 x 48 pixels written as a folder and as an .mp4.
 """
 import json
@@ -20,8 +20,8 @@ from vostoolkit.testing import load_tool
 from vostoolkit.utils import DataError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-VOS_CFG = osp.join(ROOT, 'configs', 'demo', 'baseline_toy_davis.py')
-VIS_CFG = osp.join(ROOT, 'configs', 'novis', 'novis_r18_toy.py')
+VOS_CFG = osp.join(ROOT, 'configs', 'maskprop', 'maskprop_r18_toy-davis.py')
+VIS_CFG = osp.join(ROOT, 'configs', 'novis', 'novis_r18_toy-ytvis.py')
 H, W, T = 32, 48, 4
 
 

@@ -118,7 +118,21 @@ def test_overlay_sample_colours(tool, config):
 
 def test_missing_split_is_one_line(tool, config, tmp_path, capsys):
     assert tool.main([config, '--split', 'test', '--out',
-                      str(tmp_path / 'x')]) == 1
+                      str(tmp_path / 'x')]) == 2  # EXIT_USER_ERROR
     err = capsys.readouterr().err.strip()
     assert err.count('\n') == 0
     assert 'tiny_cfg.py' in err and 'test_dataloader' in err
+
+
+def test_data_root_option_moves_the_data_read(tool, tmp_path):
+    """``--cfg-options data_root=DIR`` reaches the datasets (here toy data,
+    generated there on first use) instead of the config's default path."""
+    import os.path as osp
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    config = osp.join(root, 'configs', 'maskprop', 'maskprop_r18_toy-davis.py')
+    data = tmp_path / 'elsewhere'
+    assert tool.main([config, '--out', str(tmp_path / 'out'), '--num', '1',
+                      '--cfg-options', f'data_root={data}', 'toy_spec.videos=1',
+                      'toy_spec.val_videos=1', 'toy_spec.frames=3']) == 0
+    assert (data / 'JPEGImages').is_dir()
+    assert list((tmp_path / 'out').iterdir())

@@ -4,7 +4,7 @@
         [--objects 1 3] [--size 480 854] [--devices cpu cuda]
         [--mem-lengths 50 200] [--mem-size 120 214] [--no-memory]
 
-Speed: the model of ``configs/frtm/frtm_r101_ytvos-davis17.py`` (c=96,
+Speed: the model of ``configs/frtm/frtm_r101_ytvos18-davis17.py`` (c=96,
 t_s=8, M0 of 20 samples, refinement network) with a ResNet-18 or ResNet-101
 backbone (random weights: the cost does not depend on them) segments a
 synthetic 480p video (moving textured boxes, all objects given on frame 0)
@@ -43,7 +43,7 @@ import plugins.frtm  # noqa: E402,F401
 from vostoolkit.registry import MODELS  # noqa: E402
 from vostoolkit.structures import VideoDataSample  # noqa: E402
 
-CONFIG = osp.join(ROOT, 'configs', 'frtm', 'frtm_r101_ytvos-davis17.py')
+CONFIG = osp.join(ROOT, 'configs', 'frtm', 'frtm_r101_ytvos18-davis17.py')
 
 
 def build_model(depth: int, device: str,

@@ -8,16 +8,17 @@ Runs :mod:`plugins.novis.benchmark` (random weights, a smooth moving random
 video fed in chunks of 2 frames through ``NOVIS.predict``, each video length
 in its own process):
 
-* speed: frames/s of the ResNet-50 OVIS model (``configs/novis/r50_ovis.py``,
-  100 queries, T=4 / S=2) near-online over a ``--frames``-frame video at
-  shortest edge 360 (360 x 640), with the share of each stage (backbone,
-  pixel decoder, video decoder, tracking and post-processing), on CPU, and
-  on CUDA (100 frames) when a GPU is visible;
+* speed: frames/s of the ResNet-50 OVIS model
+  (``configs/novis/novis_r50_ovis.py``, 100 queries, T=4 / S=2)
+  near-online over a ``--frames``-frame video at shortest edge 360
+  (360 x 640), with the share of each stage (backbone, pixel decoder, video
+  decoder, tracking and post-processing), on CPU, and on CUDA (100 frames)
+  when a GPU is visible;
 * the same network on one 4-frame clip (padded to 384 x 640), before (the
   plain deformable attention, ``grid_sample`` per level, and every decoder
   layer's masks at full size) and now, interleaved, median of
   ``--clip-repeats``;
-* memory: peak RSS of the toy model (``novis_r18_toy.py``, one view: its
+* memory: peak RSS of the toy model (``novis_r18_toy-ytvis.py``, one view: its
   test-time augmentation off) streaming a
   100-frame and a 500-frame 360 x 640 video (and the R50 model's CUDA peak
   on a GPU): near-online streaming keeps only finished frames' RLEs, so the

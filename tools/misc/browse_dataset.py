@@ -16,12 +16,14 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.utils import import_modules_from_strings
 
+from vostoolkit.apis import load_config
 from vostoolkit.registry import DATASETS
 from vostoolkit.utils import DataError
+from vostoolkit.utils.cli import run_tool
 from vostoolkit.visualization import (  # noqa: F401 (davis_palette: API)
     clip_titles, davis_palette, overlay_sample, write_clip)
 
@@ -82,22 +84,24 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='one GIF per clip instead of PNG frames')
     parser.add_argument('--alpha', type=float, default=0.5,
                         help='mask opacity')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, key=value')
+    parser.add_argument('--cfg-options', nargs='+', default=None,
+                        metavar='KEY=VALUE',
+                        help='override config entries, key=value (data_root=DIR '
+                        'moves every path of the config)')
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def _main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
-    try:
-        cfg = Config.fromfile(args.config)
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
-        browse(cfg, args.split, args.out, args.num, args.gif, args.alpha)
-    except (DataError, FileNotFoundError) as err:
-        print(f'browse_dataset: error: {err}', file=sys.stderr)
-        return 1
+    cfg = load_config(args.config, args.cfg_options)
+    browse(cfg, args.split, args.out, args.num, args.gif, args.alpha)
     return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Exit status 0, or 2 after one error line; see
+    :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'browse_dataset.py')
 
 
 if __name__ == '__main__':

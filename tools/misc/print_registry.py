@@ -16,6 +16,9 @@ from typing import Dict, List, Optional, Tuple
 
 from mmengine.registry import Registry
 
+from vostoolkit.utils import ToolError
+from vostoolkit.utils.cli import run_tool
+
 
 def import_plugins() -> List[str]:
     """Import every ``plugins.*`` package; return one line per failure."""
@@ -70,7 +73,7 @@ def format_registries(only: Optional[List[str]] = None) -> str:
     return '\n'.join(lines)
 
 
-def main(argv=None) -> int:
+def _main(argv) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--plugins', action='store_true',
                         help='import every plugins.* package first')
@@ -83,15 +86,20 @@ def main(argv=None) -> int:
         known = set(GENERAL_REGISTRIES) | set(ROLE_REGISTRIES)
         bad = [n for n in args.only if n.upper() not in known]
         if bad:
-            print(f'print_registry.py: error: unknown registries {bad}; '
-                  f'choose from {sorted(known)}', file=sys.stderr)
-            return 2
+            raise ToolError(f'unknown registries {bad}; choose from '
+                            f'{sorted(known)}')
     failures = import_plugins() if args.plugins else []
     print(format_registries(args.only))
     for failure in failures:
         print(f'print_registry.py: error: cannot import {failure}',
               file=sys.stderr)
     return 1 if failures else 0
+
+
+def main(argv=None) -> int:
+    """0; 1 when a plugin fails to import (one line each); 2 after one
+    error line for a bad option; see :mod:`vostoolkit.utils.cli`."""
+    return run_tool(_main, argv, 'print_registry.py')
 
 
 if __name__ == '__main__':

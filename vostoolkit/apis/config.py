@@ -1,5 +1,7 @@
 """Loading configs for the tools, with one clear line on bad input."""
 import copy
+import difflib
+import inspect
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -7,9 +9,7 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.config import Config, DictAction
 from mmengine.utils import import_modules_from_strings
 
-
-class ToolError(ValueError):
-    """Bad command-line input or config: the message is the whole story."""
+from vostoolkit.utils.errors import ToolError
 
 
 def parse_cfg_options(items: Optional[Sequence[str]]) -> Dict:
@@ -29,6 +29,47 @@ def parse_cfg_options(items: Optional[Sequence[str]]) -> Dict:
                             f'{item!r}')
         options[key.strip()] = DictAction._parse_iterable(value)
     return options
+
+
+# top-level keys a config may add through --cfg-options although it does
+# not set them: the Runner's arguments and the tools' own keys
+TOOL_KEYS = ('test_model', 'submit_evaluator', 'pretrain_stage', 'toy_spec',
+             'data_root', 'runner_type', 'classes', 'custom_imports',
+             'default_scope')
+
+
+def known_top_level_keys(cfg: Config) -> List[str]:
+    """Top-level keys ``--cfg-options`` may set: the config's own, the
+    ``mmengine.runner.Runner`` arguments and :data:`TOOL_KEYS`."""
+    from mmengine.runner import Runner
+    params = [p for p in inspect.signature(Runner.__init__).parameters
+              if p != 'self']
+    return sorted(set(cfg.keys()) | set(params) | set(TOOL_KEYS))
+
+
+def check_option_keys(cfg: Config, options: Dict, path: str) -> None:
+    """Refuse overrides whose top-level key is unknown (a misspelling
+    would otherwise be merged as a new key that nothing reads).
+
+    The rule: the first component of every key (``train_cfg`` in
+    ``train_cfg.max_iters``) must be a key of the config, a Runner argument
+    or one of :data:`TOOL_KEYS`. Deeper components are not checked: a
+    nested dict may take new keys (``model.test_cfg.foo=1`` for a model
+    that accepts ``foo``); a model that does not accept it stops at build
+    time with the config named.
+
+    Raises:
+        ToolError: naming the key, the config and the closest known key.
+    """
+    known = known_top_level_keys(cfg)
+    for key in options:
+        top = key.split('.')[0]
+        if top in known:
+            continue
+        close = difflib.get_close_matches(top, known, n=1, cutoff=0.6)
+        hint = f'; did you mean {close[0]}?' if close else ''
+        raise ToolError(f'--cfg-options {key}: {top!r} is not a key of '
+                        f'{path}{hint}')
 
 
 def _import_custom(cfg: Config, path: str) -> None:
@@ -165,10 +206,12 @@ def merge_cfg_options(cfg: Config, cfg_options: Optional[Sequence[str]],
     (``spread_toy_spec``).
 
     Raises:
-        ToolError: On overrides that do not parse or merge (naming
-            ``path``, the config file).
+        ToolError: On overrides that do not parse or merge, or whose
+            top-level key is unknown (:func:`check_option_keys`), naming
+            ``path``, the config file.
     """
     options = parse_cfg_options(cfg_options)
+    check_option_keys(cfg, options, path)
     old_root = cfg.get('data_root')
     spec_option = any(k.split('.')[0] == 'toy_spec' for k in options)
     spec_loaders = (loaders_with_spec(cfg, cfg.get('toy_spec'))
@@ -184,6 +227,14 @@ def merge_cfg_options(cfg: Config, cfg_options: Optional[Sequence[str]],
         reroot_paths(cfg, old_root, new_root, exclude=options)
     if spec_loaders and isinstance(cfg.get('toy_spec'), dict):
         spread_toy_spec(cfg, spec_loaders, exclude=options)
+    for key in cfg.keys():
+        loader = cfg.get(key)
+        # num_workers=0 with persistent_workers=True is refused by PyTorch's
+        # DataLoader: a loader without workers has nothing to keep alive
+        if key.endswith('_dataloader') and isinstance(loader, dict) and \
+                loader.get('num_workers', 1) == 0 and \
+                loader.get('persistent_workers'):
+            loader['persistent_workers'] = False
 
 
 def default_work_dir(config_path: str) -> str:

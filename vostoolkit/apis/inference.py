@@ -10,7 +10,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from vostoolkit.registry import MODELS
 
 from .config import check_file, load_config
-from .runner import apply_test_model, check_checkpoint_fits
+from .runner import apply_test_model, build_or_explain, check_checkpoint_fits
 
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
@@ -35,7 +35,8 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     apply_test_model(cfg)
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'vostoolkit')):
-        model = MODELS.build(cfg.model)
+        model = build_or_explain(lambda: MODELS.build(cfg.model), 'model',
+                                 cfg.filename)
     if checkpoint is not None:
         # read once: checked, then loaded as mmengine's load_checkpoint does
         ckpt = check_checkpoint_fits(model, check_file(checkpoint,

@@ -7,7 +7,6 @@ process group on machines without CUDA (see
 """
 import os.path as osp
 import sys
-import time
 from typing import List, Optional, Sequence
 
 import torch
@@ -15,7 +14,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.model import is_model_wrapper
 from mmengine.runner import CheckpointLoader, Runner, find_latest_checkpoint
 
-from vostoolkit.engine import TrainTimeBudgetHook, init_cpu_distributed
+from vostoolkit.engine import init_cpu_distributed
 
 from .config import (ToolError, check_file, default_work_dir, load_config,
                      merge_cfg_options, require_keys)
@@ -55,9 +54,31 @@ def _enable_amp(cfg: Config) -> None:
         wrapper.setdefault('loss_scale', 'dynamic')
 
 
+def enable_tensorboard(cfg: Config) -> None:
+    """Add mmengine's TensorBoard backend to the config's visualizer (the
+    local backend stays): scalars go to ``<work_dir>/<timestamp>/vis_data``
+    as event files for ``tensorboard --logdir work_dirs``.
+
+    Raises:
+        ToolError: if the ``tensorboard`` package is not installed.
+    """
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError as err:
+        raise ToolError('--tensorboard needs the tensorboard package: pip '
+                        'install "vostoolkit[tensorboard]" (or pip install '
+                        'tensorboard)') from err
+    vis = cfg.setdefault('visualizer', ConfigDict(type='Visualizer'))
+    backends = list(vis.get('vis_backends') or [dict(type='LocalVisBackend')])
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    vis['vis_backends'] = backends
+
+
 def prepare_train_cfg(cfg: Config, config_path: str, *,
                       work_dir: Optional[str] = None,
                       resume: Optional[str] = None, amp: bool = False,
+                      tensorboard: bool = False,
                       launcher: str = 'none') -> Config:
     """Apply ``tools/train.py``'s options to ``cfg``.
 
@@ -69,6 +90,8 @@ def prepare_train_cfg(cfg: Config, config_path: str, *,
         resume (str, optional): ``'auto'``: resume from the work dir's last
             checkpoint; a path: resume from that checkpoint; None: no resume.
         amp (bool): Mixed precision (CUDA only).
+        tensorboard (bool): Also log to TensorBoard
+            (:func:`enable_tensorboard`).
         launcher (str): ``'none'``, ``'pytorch'`` or ``'slurm'``.
     """
     require_keys(cfg, ['model', 'train_dataloader', 'train_cfg',
@@ -85,10 +108,47 @@ def prepare_train_cfg(cfg: Config, config_path: str, *,
         cfg.load_from = check_file(resume, '--resume checkpoint')
     elif cfg.get('load_from'):
         check_file(cfg.load_from, 'load_from checkpoint')
+    check_pretrained_files(cfg.model, config_path)
     if amp:
         _enable_amp(cfg)
+    if tensorboard:
+        enable_tensorboard(cfg)
     _set_launcher(cfg, launcher)
     return cfg
+
+
+def _local_pretrained(node, key: str = 'model'):
+    """``(key, checkpoint)`` of every ``init_cfg`` of type ``Pretrained``
+    below ``node`` whose checkpoint is a local path (not a URL or a
+    ``prefix://`` name)."""
+    if isinstance(node, dict):
+        init = node.get('init_cfg')
+        for one in init if isinstance(init, list) else [init]:
+            if isinstance(one, dict) and one.get('type') == 'Pretrained':
+                ckpt = one.get('checkpoint')
+                if isinstance(ckpt, str) and '://' not in ckpt:
+                    yield f'{key}.init_cfg', ckpt
+        for k, v in node.items():
+            if k != 'init_cfg':
+                yield from _local_pretrained(v, f'{key}.{k}')
+    elif isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            yield from _local_pretrained(v, f'{key}[{i}]')
+
+
+def check_pretrained_files(model_cfg, config_path: str) -> None:
+    """Refuse to train when a ``Pretrained`` weight file the model starts
+    from is missing (mmengine would fail deep inside ``init_weights``).
+
+    Raises:
+        ToolError: naming the config, the key and the file.
+    """
+    for key, ckpt in _local_pretrained(model_cfg):
+        if not osp.isfile(osp.expanduser(ckpt)):
+            raise ToolError(
+                f'{config_path}: {key} points at {ckpt}, which does not '
+                'exist (train or download it first; see the config\'s '
+                'header)')
 
 
 def apply_test_model(cfg: Config) -> Config:
@@ -129,13 +189,13 @@ def check_checkpoint_fits(model: torch.nn.Module, checkpoint: str) -> dict:
     if is_model_wrapper(model):
         model = model.module
     ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    if not isinstance(ckpt, dict):
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
         raise ToolError(f'{checkpoint}: no state_dict in the checkpoint')
-    state = ckpt.get('state_dict', ckpt)
     own = model.state_dict()
     bad = []
     for key, value in state.items():
-        key = key.removeprefix('module.')
+        key = str(key).removeprefix('module.')
         if key in own and hasattr(value, 'shape') \
                 and tuple(value.shape) != tuple(own[key].shape):
             bad.append((key, tuple(value.shape), tuple(own[key].shape)))
@@ -185,8 +245,44 @@ def prepare_test_cfg(cfg: Config, config_path: str, checkpoint: str, *,
     return cfg
 
 
+def check_resume_fits(runner: Runner, cfg: Config) -> Optional[str]:
+    """Before ``--resume``, check the checkpoint it will load against the
+    model, as :func:`check_checkpoint_fits` does for testing.
+
+    Returns:
+        str | None: The checkpoint checked (None when not resuming or when
+        the work dir has no checkpoint yet).
+
+    Raises:
+        ToolError: naming the checkpoint, when its weights do not fit.
+    """
+    if not cfg.get('resume'):
+        return None
+    ckpt = cfg.get('load_from') or find_latest_checkpoint(cfg.work_dir)
+    if ckpt:
+        check_checkpoint_fits(runner.model, ckpt)
+    return ckpt
+
+
+def build_or_explain(build, what: str, path: Optional[str]):
+    """Call ``build()``; turn the errors a config causes (an unknown type
+    or keyword: mmengine's KeyError / TypeError) into a ToolError naming
+    the config ``path``."""
+    try:
+        return build()
+    except (TypeError, KeyError) as err:
+        text = str(err).strip().strip('"\'')
+        first = text.splitlines()[0] if text else type(err).__name__
+        raise ToolError(f'{path or "config"}: cannot build the {what}: '
+                        f'{first} (check the config and --cfg-options)') \
+            from err
+
+
 def build_runner(cfg: Config) -> Runner:
     """Start the process group if needed and build the Runner from ``cfg``.
+
+    Raises:
+        ToolError: when the config names an unknown type or keyword.
     """
     launcher = cfg.get('launcher', 'none')
     try:
@@ -195,96 +291,7 @@ def build_runner(cfg: Config) -> Runner:
         raise ToolError(str(err)) from err
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
-
-
-def _stage_options(cfg_options: Optional[Sequence[str]],
-                   stage_cfg: Config) -> List[str]:
-    """The parent's ``--cfg-options`` that also make sense for the stage:
-    not ``model.*`` (another model) nor ``pretrain_stage.*``, and only keys
-    whose top level the stage config has and, for a dotted key, sets (data
-    paths, toy spec, schedule length; not the stage's absent val loader)."""
-    kept = []
-    for item in cfg_options or ():
-        key = item.partition('=')[0].strip()
-        top = key.split('.')[0]
-        if top in ('model', 'pretrain_stage') or top not in stage_cfg or (
-                '.' in key and stage_cfg.get(top) is None):
-            continue
-        kept.append(item)
-    return kept
-
-
-def run_pretrain_stage(cfg: Config, config_path: str, *,
-                       cfg_options: Optional[Sequence[str]] = None,
-                       launcher: str = 'none') -> float:
-    """Train a config's pretraining stage if its weights are missing, and
-    point the model at them.
-
-    A config may declare::
-
-        pretrain_stage = dict(config='novis_r18_toy_pretrain.py',
-                              checkpoint='work_dirs/x/backbone.pth',
-                              module='backbone')
-
-    ``config`` (relative to the config's folder) is trained with its
-    ``module`` exported to ``checkpoint`` (an :class:`ExportModuleHook` is
-    added), unless ``checkpoint`` exists already; then ``model.<module>``
-    is initialised from it (``init_cfg`` type ``Pretrained``). The stage
-    gets the parent's ``cfg_options`` that apply to it (see
-    :func:`_stage_options`). A budget covers both stages when its clock
-    was started before this call (:func:`start_budget_clock`).
-    ``--cfg-options pretrain_stage=None`` trains from scratch.
-
-    Returns:
-        float: Seconds spent in the stage (0 when skipped).
-    """
-    stage = cfg.get('pretrain_stage')
-    if not stage:
-        return 0.0
-    missing = [k for k in ('config', 'checkpoint') if not stage.get(k)]
-    if missing:
-        raise ToolError(f'{config_path}: pretrain_stage needs {missing}')
-    ckpt, module = stage['checkpoint'], stage.get('module', 'backbone')
-    if module not in cfg.model:
-        raise ToolError(f'{config_path}: pretrain_stage.module {module!r} '
-                        'is not a key of the model config')
-    seconds = 0.0
-    if not osp.isfile(ckpt):
-        stage_path = stage['config']
-        if not osp.isabs(stage_path):
-            stage_path = osp.join(osp.dirname(config_path), stage_path)
-        if launcher != 'none':
-            raise ToolError(f'{ckpt}: pretrained weights missing; train them '
-                            f'first: python tools/train.py {stage_path} '
-                            f'--work-dir {osp.dirname(ckpt) or "."}')
-        stage_cfg = load_config(stage_path)
-        merge_cfg_options(stage_cfg, _stage_options(cfg_options, stage_cfg),
-                          stage_path)
-        stage_cfg = prepare_train_cfg(stage_cfg, stage_path,
-                                      work_dir=osp.dirname(ckpt) or '.')
-        hooks = [h for h in stage_cfg.get('custom_hooks') or []
-                 if h.get('type') != 'ExportModuleHook']
-        hooks.append(dict(type='ExportModuleHook', module=module,
-                          filename=osp.abspath(ckpt)))
-        stage_cfg.custom_hooks = hooks
-        print(f'pretraining stage: {stage_path} -> {ckpt}', flush=True)
-        start = time.monotonic()
-        build_runner(stage_cfg).train()
-        seconds = time.monotonic() - start
-        if not osp.isfile(ckpt):
-            raise ToolError(f'{stage_path}: the pretraining stage ended '
-                            f'without writing {ckpt}')
-    cfg.model[module]['init_cfg'] = dict(type='Pretrained', checkpoint=ckpt)
-    return seconds
-
-
-def start_budget_clock(runner: Runner, started_at: float) -> None:
-    """Count the runner's training time budget (its
-    :class:`TrainTimeBudgetHook`) from ``started_at``, a ``time.monotonic()``
-    reading of this process taken e.g. at a tool's start: a pretraining
-    stage, building the runner and the loop then share the one budget."""
-    for hook in runner.hooks:
-        if isinstance(hook, TrainTimeBudgetHook):
-            hook.started_at = float(started_at)
+        return build_or_explain(lambda: RUNNERS.build(cfg), 'runner',
+                                cfg.filename)
+    return build_or_explain(lambda: Runner.from_cfg(cfg), 'runner',
+                            cfg.filename)

@@ -15,7 +15,7 @@ pipeline without its loading transforms (every ``Load*`` step, see
 
 Example::
 
-    model = init_model('configs/demo/baseline_toy_davis.py', 'ckpt.pth')
+    model = init_model('configs/maskprop/maskprop_r18_toy-davis.py', 'ckpt.pth')
     reader = VideoFrameReader('clip.mp4')
     mask, _ = read_first_mask('first.png', reader.hw)
     for sample in inference_video(model, reader, first_mask=mask):

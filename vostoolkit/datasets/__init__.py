@@ -13,3 +13,7 @@ __all__ = [
     'YouTubeVISDataset', 'OVISDataset', 'VOSClipSampler', 'VISClipSampler',
     'generate_toy_dataset', 'ensure_toy_dataset'
 ]
+
+from .lvos import LVOSDataset  # noqa: E402
+
+__all__ += ['LVOSDataset']

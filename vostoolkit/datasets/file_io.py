@@ -12,11 +12,11 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from vostoolkit.utils import DataError
+from vostoolkit.utils import DataError, rle_problem
 
 __all__ = [
-    'image_size', 'read_image_bgr', 'read_id_png', 'check_id_png',
-    'decode_segmentation',
+    'image_size', 'read_image_bgr', 'truncation_problem', 'read_id_png',
+    'check_id_png', 'decode_segmentation',
     'list_dir', 'load_json'
 ]
 
@@ -53,12 +53,61 @@ def image_size(path: str) -> Tuple[int, int]:
     return h, w
 
 
+JPEG_MAGIC = b'\xff\xd8\xff'
+PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+
+
+def truncation_problem(data: bytes) -> Optional[str]:
+    """Why an encoded JPEG or PNG is cut short, or None.
+
+    A JPEG must hold an end-of-image marker (``FFD9``) after its last
+    start-of-scan marker (``FFDA``); inside the compressed scan data a
+    ``FF`` byte is always followed by ``00`` or a restart marker, so only a
+    complete image has one there (an EXIF thumbnail's marker comes before
+    the scans). A PNG must end with its ``IEND`` chunk. Other formats are
+    left to the decoder.
+
+    Args:
+        data (bytes): The file's bytes.
+    """
+    if data.startswith(JPEG_MAGIC):
+        sos = data.rfind(b'\xff\xda')
+        if sos < 0:
+            return 'JPEG without image data (no start-of-scan marker)'
+        if data.rfind(b'\xff\xd9') < sos:
+            return ('truncated JPEG (no end-of-image marker FFD9 after the '
+                    'image data)')
+    elif data.startswith(PNG_MAGIC):
+        if data.rfind(b'IEND', 8) < 0:
+            return 'truncated PNG (no IEND chunk)'
+    return None
+
+
 def read_image_bgr(path: str) -> np.ndarray:
-    """Read a frame as (H, W, 3) uint8 BGR."""
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    """Read a frame as (H, W, 3) uint8 BGR.
+
+    Truncated JPEGs and PNGs are refused (:func:`truncation_problem`):
+    OpenCV decodes the missing part of a JPEG grey with only a warning.
+
+    Raises:
+        DataError: naming the file, when it is missing, truncated or does
+            not decode.
+    """
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise DataError(path, 'frame file is missing') from None
+    except OSError as err:
+        raise DataError(path, f'frame file cannot be read ({err})') \
+            from None
+    cause = truncation_problem(data)
+    if cause is not None:
+        raise DataError(path, f'frame file is corrupt: {cause}')
+    img = None
+    if data:
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
-        if not os.path.isfile(path):
-            raise DataError(path, 'frame file is missing')
         raise DataError(path, 'frame file cannot be decoded as an image')
     return img
 
@@ -169,19 +218,15 @@ def _decode_rle(seg: Dict, h: int, w: int) -> np.ndarray:
                              f'not H*W = {h * w}')
         rle = mask_utils.frPyObjects(dict(size=[h, w], counts=counts), h, w)
         return mask_utils.decode(rle)
-    if isinstance(counts, str):
-        counts = counts.encode('ascii', errors='replace')
-    if not isinstance(counts, bytes):
+    if not isinstance(counts, (str, bytes)):
         raise ValueError(f'RLE counts must be a list or a string, got '
                          f'{type(counts).__name__}')
-    rle = dict(size=[h, w], counts=counts)
-    mask = mask_utils.decode(rle)  # raises ValueError when too long
-    # A string that is too short leaves the tail undefined: check the
-    # decoded values and foreground area against pycocotools' own area.
-    if mask.max(initial=0) > 1 or int(mask.sum()) != int(
-            mask_utils.area(rle)):
-        raise ValueError('compressed RLE counts do not cover H*W pixels')
-    return mask
+    cause = rle_problem(dict(size=[h, w], counts=counts), h, w)
+    if cause is not None:  # pycocotools would hang or decode garbage
+        raise ValueError(cause)
+    if isinstance(counts, str):
+        counts = counts.encode('ascii')
+    return mask_utils.decode(dict(size=[h, w], counts=counts))
 
 
 def decode_segmentation(seg: Any, h: int, w: int) -> np.ndarray:

@@ -5,8 +5,7 @@ from .checkpoint import (install_checkpoint_io, load_from_local_trusted,
 from .distributed import (VOSDistributedDataParallel,
                           VOSSeparateDistributedDataParallel,
                           init_cpu_distributed)
-from .hooks import (AttributeScheduleHook, ExportModuleHook,
-                    TrainTimeBudgetHook)
+from .hooks import ExportModuleHook, TrainTimeBudgetHook
 from .loops import (VideoShardSampler, VideoTestLoop, VideoValLoop,
                     evaluate_gathered)
 from .optimizers import MultiOptimWrapperConstructor, resolve_submodule
@@ -15,7 +14,7 @@ __all__ = [
     'install_checkpoint_io', 'load_from_local_trusted',
     'save_checkpoint_atomic', 'VOSDistributedDataParallel',
     'VOSSeparateDistributedDataParallel', 'init_cpu_distributed',
-    'AttributeScheduleHook', 'ExportModuleHook', 'TrainTimeBudgetHook',
+    'ExportModuleHook', 'TrainTimeBudgetHook',
     'VideoShardSampler', 'VideoTestLoop', 'VideoValLoop', 'evaluate_gathered',
     'MultiOptimWrapperConstructor', 'resolve_submodule'
 ]

@@ -14,21 +14,25 @@ imported (the tools and ``vostoolkit.all_modules`` import it):
 * **Saving.** mmengine writes checkpoints in place, so an interrupted save
   leaves a truncated file that a later ``--resume`` picks up.
   :func:`save_checkpoint_atomic` writes local checkpoints to a temporary name
-  in the same folder and renames it when complete; the Runner's
-  ``save_checkpoint`` uses it.
+  in the same folder (``.<name>.<pid>.tmp``, with the user's umask) and
+  renames it when complete; the Runner's ``save_checkpoint`` uses it. The
+  temporary files of killed runs are removed at the next save in the folder.
 """
 import io
 import os
-import pickle
 import os.path as osp
-import tempfile
-from typing import Any, Optional
+import pickle
+import re
+from typing import Any, List, Optional
 
 import mmengine.runner as mm_runner_pkg
 import mmengine.runner.checkpoint as mm_checkpoint
 import mmengine.runner.runner as mm_runner
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
+
+from vostoolkit.utils import DataError
+from vostoolkit.utils.tmpfiles import pid_alive
 
 _ORIGINAL_SAVE = mm_checkpoint.save_checkpoint
 _URI_PREFIXES = ('http://', 'https://', 's3://', 'pavi://', 'open-mmlab:',
@@ -47,7 +51,8 @@ def load_from_local_trusted(filename: str, map_location: Any = None) -> Any:
 
     Raises:
         FileNotFoundError: If ``filename`` is not a file.
-        ValueError: If the file is not a readable torch checkpoint.
+        DataError: (a ValueError) If the file is not a readable torch
+            checkpoint (truncated, a text file, ...).
     """
     filename = osp.expanduser(os.fspath(filename))
     if not osp.isfile(filename):
@@ -60,8 +65,8 @@ def load_from_local_trusted(filename: str, map_location: Any = None) -> Any:
     except (RuntimeError, EOFError, OSError, ValueError,
             pickle.UnpicklingError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else ''
-        raise ValueError(
-            f'{filename}: not a readable torch checkpoint (truncated or '
+        raise DataError(
+            filename, f'not a readable torch checkpoint (truncated or '
             f'corrupt?): {type(err).__name__}: {first}') from err
 
 
@@ -69,13 +74,44 @@ def _is_local(filename: str) -> bool:
     return not str(filename).startswith(_URI_PREFIXES)
 
 
+# ``.<checkpoint>.<pid>.tmp``; older versions used mkstemp's random tag
+_TMP_CHECKPOINT = re.compile(r'^\.(?P<name>.+\.pth)\.(?P<tag>\w+)\.tmp$')
+
+
+def remove_stale_checkpoint_tmps(folder: str) -> List[str]:
+    """Remove the temporary checkpoint files of killed runs in ``folder``
+    (``.<name>.pth.<pid>.tmp`` whose process is gone, or a random tag as
+    older versions wrote). Returns the paths removed."""
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        match = _TMP_CHECKPOINT.match(name)
+        if not match:
+            continue
+        tag = match.group('tag')
+        if tag.isdigit() and pid_alive(int(tag)):
+            continue
+        try:
+            os.remove(osp.join(folder, name))
+            removed.append(osp.join(folder, name))
+        except OSError:
+            pass
+    return removed
+
+
 def save_checkpoint_atomic(checkpoint: dict, filename: str,
                            file_client_args: Optional[dict] = None,
                            backend_args: Optional[dict] = None) -> None:
     """Save ``checkpoint`` to ``filename``, atomically for local paths.
 
-    The file is written as a temporary file next to ``filename`` and renamed
-    over it once complete, so readers never see a partial checkpoint.
+    The file is written as a temporary file next to ``filename``
+    (``.<name>.<pid>.tmp``, created with the user's umask so that a shared
+    group can read it) and renamed over it once complete, so readers never
+    see a partial checkpoint. Leftovers of killed runs are removed first
+    (:func:`remove_stale_checkpoint_tmps`).
     Remote paths (or explicit backend arguments) go through mmengine's own
     ``save_checkpoint``.
 
@@ -93,10 +129,10 @@ def save_checkpoint_atomic(checkpoint: dict, filename: str,
         return
     folder = osp.dirname(osp.abspath(filename))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(filename)}.',
-                               suffix='.tmp', dir=folder)
+    remove_stale_checkpoint_tmps(folder)
+    tmp = osp.join(folder, f'.{osp.basename(filename)}.{os.getpid()}.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f:
+        with open(tmp, 'wb') as f:
             buffer = io.BytesIO()
             torch.save(checkpoint, buffer)
             f.write(buffer.getvalue())

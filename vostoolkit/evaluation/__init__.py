@@ -26,3 +26,10 @@ __all__ = [
     'YouTubeVOSMetric', 'YouTubeVISMetric', 'DAVISSubmission',
     'YouTubeVOSSubmission', 'YouTubeVISSubmission'
 ]
+
+from .lvos_eval import evaluate_lvos, load_lvos_meta  # noqa: E402
+from .lvos_validate import validate_lvos_zip  # noqa: E402
+from .metrics import LVOSMetric, LVOSSubmission  # noqa: E402
+
+__all__ += ['evaluate_lvos', 'load_lvos_meta', 'validate_lvos_zip',
+            'LVOSMetric', 'LVOSSubmission']

@@ -8,6 +8,7 @@ import io
 import os
 import os.path as osp
 import zipfile
+import zlib
 from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
@@ -20,6 +21,73 @@ INDEX_MODES = ('P', 'L')
 
 
 _PALETTE_BYTES = davis_palette().tobytes()
+
+
+PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+# what zipfile raises on a damaged archive (bad CRC or header, unknown
+# compression method, truncated data)
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError,
+              NotImplementedError, ValueError, KeyError)
+
+
+def open_zip(path: PathLike) -> zipfile.ZipFile:
+    """Open a zip for reading; DataError naming it when it is damaged."""
+    try:
+        return zipfile.ZipFile(os.fspath(path))
+    except ZIP_ERRORS as err:
+        raise DataError(os.fspath(path), f'not a readable zip ({err})') \
+            from None
+
+
+def read_zip_member(zf: zipfile.ZipFile, name: str,
+                    where: Optional[str] = None) -> bytes:
+    """The bytes of ``name`` in ``zf``, checked against the stored CRC.
+
+    Raises:
+        DataError: naming ``where`` (default ``<zip>:<name>``) when the
+            member is missing or damaged.
+    """
+    where = where or f'{zf.filename}:{name}'
+    try:
+        return zf.read(name)
+    except KeyError:
+        raise DataError(where, 'missing from the zip') from None
+    except ZIP_ERRORS as err:
+        raise DataError(where, f'damaged zip member ({err})') from None
+
+
+def png_problem(data: bytes) -> Optional[str]:
+    """Why ``data`` is not a complete PNG file, or None.
+
+    Checks the signature, then walks the chunks (length, type, data, CRC)
+    up to ``IEND``, checking every chunk's CRC: a JPEG renamed ``.png``, a
+    truncated file or a flipped byte is caught before decoding (PIL would
+    decode some of these to plausible ids).
+
+    Args:
+        data (bytes): The file's bytes.
+    """
+    if not data.startswith(PNG_MAGIC):
+        kind = 'a JPEG' if data.startswith(b'\xff\xd8\xff') else \
+            'empty' if not data else 'not a PNG'
+        return f'{kind} file (no PNG signature)'
+    pos, end = len(PNG_MAGIC), len(data)
+    view = memoryview(data)
+    while True:
+        if pos + 12 > end:
+            return 'truncated PNG (no IEND chunk)'
+        length = int.from_bytes(view[pos:pos + 4], 'big')
+        chunk_end = pos + 12 + length
+        if length > 0x7fffffff or chunk_end > end:
+            return 'truncated or corrupt PNG (a chunk runs past the end)'
+        kind = bytes(view[pos + 4:pos + 8])
+        crc = int.from_bytes(view[chunk_end - 4:chunk_end], 'big')
+        if zlib.crc32(view[pos + 4:chunk_end - 4]) != crc:
+            return (f'corrupt PNG (CRC mismatch in chunk '
+                    f'{kind.decode("latin-1")!r})')
+        if kind == b'IEND':
+            return None
+        pos = chunk_end
 
 
 def decode_index_png(data: Union[bytes, PathLike],
@@ -35,11 +103,23 @@ def decode_index_png(data: Union[bytes, PathLike],
         np.ndarray: (H, W) uint8 ids.
 
     Raises:
-        DataError: the file is missing, not an image, or not single-channel.
+        DataError: the file is missing, not a complete PNG
+            (:func:`png_problem`), or not single-channel.
     """
     name = name or (os.fspath(data) if not isinstance(data, bytes) else None)
+    if not isinstance(data, bytes):
+        try:
+            with open(data, 'rb') as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise DataError(name, 'file not found') from None
+        except OSError as err:
+            raise DataError(name, f'cannot read file ({err})') from None
+    cause = png_problem(data)
+    if cause is not None:
+        raise DataError(name, cause)
     try:
-        src = io.BytesIO(data) if isinstance(data, bytes) else data
+        src = io.BytesIO(data)
         with Image.open(src) as img:
             mode = img.mode
             if mode not in INDEX_MODES:
@@ -90,8 +170,11 @@ def png_header(data: bytes, name: str) -> Tuple[str, Tuple[int, int],
     """Read mode, ``(H, W)`` and palette bytes of a PNG without decoding it.
 
     Raises:
-        DataError: the bytes are not a readable image.
+        DataError: the bytes are not a complete PNG (:func:`png_problem`).
     """
+    cause = png_problem(data)
+    if cause is not None:
+        raise DataError(name, cause)
     try:
         with Image.open(io.BytesIO(data)) as img:
             pal = img.palette.tobytes() if img.mode == 'P' and \
@@ -119,6 +202,9 @@ class MaskSource:
     def __init__(self, root: PathLike, prefix: str = '') -> None:
         self.root = os.fspath(root)
         self.is_zip = osp.isfile(self.root) and zipfile.is_zipfile(self.root)
+        if osp.isfile(self.root) and not self.is_zip:
+            raise DataError(self.root, 'predictions: not a readable zip file '
+                            '(nor a folder)')
         if not self.is_zip and not osp.isdir(self.root):
             raise DataError(self.root, 'prediction folder or zip not found')
         self._zip: Optional[zipfile.ZipFile] = None
@@ -142,7 +228,7 @@ class MaskSource:
 
     def _zip_file(self) -> zipfile.ZipFile:
         if self._zip is None or self._zip_pid != os.getpid():
-            self._zip = zipfile.ZipFile(self.root)
+            self._zip = open_zip(self.root)
             self._zip_pid = os.getpid()
         return self._zip
 
@@ -175,10 +261,9 @@ class MaskSource:
         rel = f'{self.prefix}{video}/{frame}.png'
         where = self.describe(video, frame)
         if self.is_zip:
-            try:
-                data = self._zip_file().read(rel)
-            except KeyError:
-                raise DataError(where, 'prediction PNG missing') from None
+            if rel not in self._zip_names():
+                raise DataError(where, 'prediction PNG missing')
+            data = read_zip_member(self._zip_file(), rel, where)
             return decode_index_png(data, where)
         if not osp.isfile(where):
             raise DataError(where, 'prediction PNG missing')

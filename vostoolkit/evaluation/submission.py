@@ -10,8 +10,10 @@ Layouts (checked by :mod:`vostoolkit.evaluation.validate`):
   ``{video_id, category_id, score, segmentations}`` with one compressed RLE
   (``counts`` a string) or null per frame.
 
-Every writer builds the zip under a temporary name and renames it when it
-is complete, so an interrupted run never leaves a truncated zip behind.
+Every writer builds the zip under a temporary name (``OUT.zip.tmp-<pid>``)
+and renames it when it is complete, so an interrupted run never leaves a
+truncated zip behind; the temporary zips of killed runs are removed by the
+next writer of the same zip (:func:`vostoolkit.utils.tmpfiles.remove_stale`).
 """
 import contextlib
 import json
@@ -23,6 +25,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from vostoolkit.utils.tmpfiles import remove_stale, tmp_name
 from .mask_io import PathLike, encode_index_png
 
 VOSVideo = Tuple[str, Sequence[str], np.ndarray]
@@ -31,11 +34,12 @@ VOSVideo = Tuple[str, Sequence[str], np.ndarray]
 @contextlib.contextmanager
 def atomic_zip(out_file: PathLike) -> Iterator[zipfile.ZipFile]:
     """Open a zip to write under a temporary name; rename it on success,
-    delete it on failure."""
+    delete it on failure. Temporary zips of killed runs are removed first."""
     out_file = os.fspath(out_file)
     if osp.dirname(out_file):
         os.makedirs(osp.dirname(out_file), exist_ok=True)
-    tmp = f'{out_file}.tmp-{os.getpid()}'
+    remove_stale(out_file)
+    tmp = tmp_name(out_file)
     zf = zipfile.ZipFile(tmp, 'w', compression=zipfile.ZIP_STORED,
                          allowZip64=True)
     try:

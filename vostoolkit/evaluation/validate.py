@@ -15,10 +15,10 @@ from typing import Dict, List, Optional, Set, Tuple
 import numpy as np
 from PIL import Image
 
-from vostoolkit.utils import DataError
+from vostoolkit.utils import DataError, rle_problem, rle_total  # noqa: F401
 from .davis_eval import davis_sequences, first_frame_objects
 from .mask_io import (PathLike, davis_palette, decode_index_png, list_pngs,
-                      png_header)
+                      open_zip, png_header, read_zip_member)
 from .vis_eval import VISGroundTruth
 from .ytvos_eval import load_meta, video_frames
 
@@ -31,7 +31,10 @@ def _open_zip(path: PathLike) -> Tuple[Optional[zipfile.ZipFile], List[str]]:
         return None, [f'{path}: file not found']
     if not zipfile.is_zipfile(path):
         return None, [f'{path}: not a zip file']
-    return zipfile.ZipFile(path), []
+    try:
+        return open_zip(path), []
+    except DataError as err:
+        return None, [str(err)]
 
 
 def _frame_size(folder: str, ext: str) -> Optional[Tuple[int, int]]:
@@ -120,8 +123,13 @@ def _check_vos_zip(zf: zipfile.ZipFile, prefix: str,
             if name not in present:
                 problems.append(f'{name}: missing')
                 continue
-            problems.extend(_check_png(zf.read(name), name, sizes[video],
-                                       allowed, ids_text))
+            try:
+                data = read_zip_member(zf, name, name)
+            except DataError as err:
+                problems.append(str(err))
+                continue
+            problems.extend(_check_png(data, name, sizes[video], allowed,
+                                       ids_text))
     for name in sorted(present - wanted):
         video = name[len(prefix):].split('/')[0] \
             if name.startswith(prefix) else None
@@ -211,33 +219,8 @@ def validate_ytvos_zip(zip_path: PathLike, gt: PathLike,
     return problems
 
 
-def rle_total(counts: str) -> Optional[int]:
-    """Total run length of a compressed COCO RLE string, or None if the
-    string is malformed (bad characters, a truncated number, a negative
-    run). Valid masks total ``H * W``."""
-    v = np.frombuffer(counts.encode('latin-1'), np.uint8).astype(np.int64)
-    if v.size == 0:
-        return 0
-    v -= 48
-    if v.min() < 0 or v.max() > 63 or v[-1] & 0x20:
-        return None
-    ends = np.flatnonzero((v & 0x20) == 0)  # last char of every number
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    token = np.repeat(np.arange(ends.size), ends - starts + 1)
-    shift = 5 * (np.arange(v.size) - starts[token])
-    if shift.max() > 55:
-        return None
-    vals = np.add.reduceat((v & 0x1f) << shift, starts)
-    negative = (v[ends] & 0x10) != 0
-    vals[negative] -= np.left_shift(1, shift[ends][negative] + 5)
-    # from the fourth run on, a run is stored relative to the run two
-    # places before it: odd runs and even runs from the third are sums
-    runs = vals.copy()
-    runs[1::2] = np.cumsum(vals[1::2])
-    runs[2::2] = np.cumsum(vals[2::2])
-    if runs.size and runs.min() < 0:
-        return None
-    return int(runs.sum())
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_result(i: int, res, gt: VISGroundTruth) -> List[str]:
@@ -250,11 +233,11 @@ def _check_result(i: int, res, gt: VISGroundTruth) -> List[str]:
         return [f'{where}: missing keys {missing}']
     problems = []
     vid = res['video_id']
-    if not isinstance(vid, int) or vid not in gt.videos:
+    if not _is_int(vid) or vid not in gt.videos:
         return [f'{where}: video_id {vid!r} is not a video of the ground '
                 'truth']
     cat = res['category_id']
-    if not isinstance(cat, int) or cat not in gt.categories:
+    if not _is_int(cat) or cat not in gt.categories:
         problems.append(f'{where}: category_id {cat!r} is not a category of '
                         'the ground truth')
     score = res['score']
@@ -275,11 +258,10 @@ def _check_result(i: int, res, gt: VISGroundTruth) -> List[str]:
         if not isinstance(s, dict) or not isinstance(s.get('counts'), str):
             bad.append(f'frame {t}: not a compressed RLE with counts as a '
                        'string')
-        elif list(s.get('size', [])) != [h, w]:
-            bad.append(f'frame {t}: size {s.get("size")} != video size '
-                       f'{[h, w]}')
-        elif rle_total(s['counts']) != h * w:
-            bad.append(f'frame {t}: RLE counts do not decode to {h}x{w}')
+            continue
+        cause = rle_problem(s, h, w)
+        if cause is not None:
+            bad.append(f'frame {t}: {cause}')
     if bad:
         problems.append(f'{where}: {len(bad)} invalid segmentations (first: '
                         f'{bad[0]})')
@@ -306,7 +288,10 @@ def validate_vis_zip(zip_path: PathLike, ann_file: PathLike) -> List[str]:
                         f"found '{nested[0]}'"]
             return ['zip layout: results.json missing at the zip root']
         try:
-            data = json.loads(zf.read('results.json'))
+            data = json.loads(read_zip_member(zf, 'results.json',
+                                              'results.json'))
+        except DataError as err:
+            return [str(err)]
         except (ValueError, UnicodeDecodeError) as err:
             return [f'results.json: not valid JSON ({err})']
         extra = [n for n in names if n != 'results.json' and

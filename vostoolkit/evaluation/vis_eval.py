@@ -17,7 +17,9 @@ The rules (confirmed against ytvoseval, see ``docs/evaluation.md``):
 * categories without ground truth are left out of the means; predictions of
   categories absent from the ground truth are ignored;
 * results must be compressed RLE (or null); ground truth may be polygons or
-  either RLE.
+  either RLE. Every RLE is checked before pycocotools sees it
+  (:func:`vostoolkit.utils.rle_problem`: pycocotools loops forever on runs
+  that do not add up to H x W), and scores must be finite numbers.
 """
 import json
 import os.path as osp
@@ -27,7 +29,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from vostoolkit.utils import DataError
+from vostoolkit.utils import DataError, is_finite_number, rle_problem
 from .vis_accumulate import (AREA_RANGES, MAX_DETS, accumulate,
                              evaluate_video_category, summarize)
 
@@ -49,13 +51,38 @@ def load_json(src: JsonLike, name: str) -> Tuple[object, Optional[str]]:
 
 def gt_to_rle(segm, h: int, w: int):
     """One ground-truth frame (polygons, uncompressed or compressed RLE, or
-    null) as a compressed RLE, or None."""
+    null) as a compressed RLE, or None.
+
+    Raises:
+        ValueError: with the cause, when the frame is none of these or its
+            RLE does not cover ``h`` x ``w`` pixels.
+    """
     if not segm:
         return None
     if isinstance(segm, list):
-        return mask_utils.merge(mask_utils.frPyObjects(segm, h, w))
-    if isinstance(segm.get('counts'), list):
+        if not all(isinstance(p, list) and all(
+                is_finite_number(v) for v in p) for p in segm):
+            raise ValueError('polygons must be lists of numbers')
+        polys = [p for p in segm if len(p) >= 6]
+        if not polys:
+            return None
+        return mask_utils.merge(mask_utils.frPyObjects(polys, h, w))
+    if not isinstance(segm, dict):
+        raise ValueError(f'a segmentation is a list of polygons, an RLE or '
+                         f'null, not {type(segm).__name__}')
+    counts = segm.get('counts')
+    if isinstance(counts, list):
+        if list(segm.get('size') or []) != [h, w]:
+            raise ValueError(f'mask size {segm.get("size")} != video size '
+                             f'{[h, w]}')
+        if not all(isinstance(c, int) and c >= 0 for c in counts) or \
+                sum(counts) != h * w:
+            raise ValueError(f'uncompressed RLE counts do not add up to '
+                             f'{h}x{w}')
         return mask_utils.frPyObjects(segm, h, w)
+    cause = rle_problem(segm, h, w)
+    if cause is not None:
+        raise ValueError(cause)
     return segm
 
 
@@ -73,12 +100,18 @@ class VISGroundTruth:
                                           int(v.get('length') or
                                               len(v['file_names'])))
                            for v in data['videos']}
+            bad = [k for k, (h, w, n) in self.videos.items()
+                   if min(h, w, n) <= 0]
+            if bad:
+                raise ValueError(f'video {bad[0]} has a non-positive '
+                                 'height, width or length')
             self.categories = sorted({int(c['id'])
                                       for c in data['categories']})
             self.anns: Dict[int, List[dict]] = defaultdict(list)
             for a in data.get('annotations') or []:
+                int(a['category_id']), int(a.get('iscrowd', 0) or 0)
                 self.anns[int(a['video_id'])].append(a)
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise DataError(self.path, 'not a YouTube-VIS annotation file '
                             f'({err!r})') from None
 
@@ -94,16 +127,21 @@ class VISGroundTruth:
         out: Dict[int, List[dict]] = defaultdict(list)
         for a in self.anns.get(video_id, []):
             try:
+                if not isinstance(a.get('segmentations'), list):
+                    raise ValueError('segmentations must be a list')
                 rles = [gt_to_rle(s, h, w) for s in a['segmentations']]
-            except (TypeError, ValueError, AttributeError) as err:
+            except (TypeError, ValueError, AttributeError, KeyError) as err:
                 raise DataError(self.path, f'annotation {a.get("id")}: a '
                                 f'segmentation does not decode ({err})') \
                     from None
-            _check_sizes(rles, h, w, self.path, f'annotation {a.get("id")}')
             areas = _frame_areas(rles)
             stored = a.get('areas')
             if stored is None:
                 stored = areas.tolist()
+            if not isinstance(stored, list) or not all(
+                    x is None or is_finite_number(x) for x in stored):
+                raise DataError(self.path, f'annotation {a.get("id")}: '
+                                'areas must be a list of numbers or null')
             nonzero = [x for x in stored if x]
             out[int(a['category_id'])].append(dict(
                 id=a['id'], rles=rles, areas=areas,
@@ -119,14 +157,6 @@ def _frame_areas(rles: Sequence) -> np.ndarray:
     if idx:
         areas[idx] = mask_utils.area([rles[i] for i in idx])
     return areas
-
-
-def _check_sizes(rles: Sequence, h: int, w: int, path: Optional[str],
-                 what: str) -> None:
-    for t, r in enumerate(rles):
-        if r is not None and list(r['size']) != [h, w]:
-            raise DataError(path, f'{what}, frame {t}: mask size '
-                            f'{list(r["size"])} != video size {[h, w]}')
 
 
 def load_results(results: JsonLike, gt: VISGroundTruth,
@@ -151,16 +181,22 @@ def load_results(results: JsonLike, gt: VISGroundTruth,
         lambda: defaultdict(list))
     for i, res in enumerate(data):
         try:
-            vid, cat = int(res['video_id']), int(res['category_id'])
-            score, segs = float(res['score']), res['segmentations']
-        except (KeyError, TypeError, ValueError) as err:
+            vid, cat = res['video_id'], res['category_id']
+            score, segs = res['score'], res['segmentations']
+        except (KeyError, TypeError) as err:
             raise DataError(where, f'result {i}: missing or bad field '
                             f'({err!r})') from None
+        for key, value in (('video_id', vid), ('category_id', cat)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise DataError(where, f'result {i}: {key} {value!r} is not '
+                                'an integer')
+        if not is_finite_number(score):
+            raise DataError(where, f'result {i}: score {score!r} is not a '
+                            'finite number')
+        score = float(score)
         if vid not in gt.videos:
             raise DataError(where, f'result {i}: video_id {vid} is not in '
                             'the ground truth')
-        if cat not in cats:
-            continue
         if not isinstance(segs, list) or any(
                 s is not None and not (isinstance(s, dict) and isinstance(
                     s.get('counts'), (str, bytes)) and 'size' in s)
@@ -169,7 +205,12 @@ def load_results(results: JsonLike, gt: VISGroundTruth,
                             'list of compressed RLE (counts as a string) or '
                             'null')
         h, w, _ = gt.videos[vid]
-        _check_sizes(segs, h, w, where, f'result {i}')
+        for t, seg in enumerate(segs):
+            cause = None if seg is None else rle_problem(seg, h, w)
+            if cause is not None:
+                raise DataError(where, f'result {i}, frame {t}: {cause}')
+        if cat not in cats:  # checked, then ignored (as ytvoseval)
+            continue
         try:
             areas = _frame_areas(segs)
         except (TypeError, ValueError) as err:

@@ -2,8 +2,8 @@
 #   data/youtube_vis_2019/train.json, valid.json
 #   data/youtube_vis_2019/{train,valid}/JPEGImages/<vid>/<frame>.jpg
 # `valid.json` has no annotations (scored by the server): val/test write a
-# results zip. Another root: override train/val/test_dataloader.dataset.
-# data_root (a top-level `data_root` does not reach the nested fields).
+# results zip. Another root: --cfg-options data_root=/my/youtube_vis_2019
+# (moves every nested path).
 dataset_type = 'YouTubeVISDataset'
 data_root = 'data/youtube_vis_2019'
 train_ann, train_img = 'train.json', 'train/JPEGImages'

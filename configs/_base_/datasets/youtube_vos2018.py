@@ -4,8 +4,8 @@
 #   data/youtube_vos_2018/{train,valid}/meta.json
 #   data/youtube_vos_2018/valid_all_frames/JPEGImages/   (optional)
 # `valid` gives each object's first-appearance mask only: it is scored by
-# the server, so test/val write a submission zip. Another root: override
-# train/val/test_dataloader.dataset.data_root.
+# the server, so test/val write a submission zip. Another root:
+# --cfg-options data_root=/my/youtube_vos_2018 (moves every nested path).
 dataset_type = 'YouTubeVOSDataset'
 data_root = 'data/youtube_vos_2018'
 

@@ -20,7 +20,7 @@ from vostoolkit.registry import MODELS
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 STAGE2 = osp.join(ROOT, 'configs', 'fastgan',
-                  'fastgan_r18_toy-davis_stage2.py')
+                  'fastgan_r18_toy-davis.py')
 
 
 def _tool(rel_path: str):

@@ -29,26 +29,26 @@ def test_config_parses(path):
 
 
 def test_paper_settings_and_variants():
-    final = _load('frtm_r101_ytvos-davis17.py').model
+    final = _load('frtm_r101_ytvos18-davis17.py').model
     tm = final.target_model
     assert (tm.num_filters, tm.update_interval, tm.num_gn_steps,
             tm.cg_iters_first, tm.cg_iters, tm.update_cg_iters,
             tm.memory_size, tm.learning_rate, tm.kappa_min) == (
                 96, 8, 5, 5, 10, 10, 80, 0.1, 0.1)
     assert final.augmenter.num_samples == 20 and final.freeze_backbone
-    fast = _load('frtm-fast_r101_ytvos-davis17.py').model.target_model
+    fast = _load('frtm-fast_r101_ytvos18-davis17.py').model.target_model
     assert (fast.num_filters, fast.update_interval, fast.num_gn_steps,
             fast.cg_iters_first, fast.cg_iters, fast.update_cg_iters) == (
                 32, 16, 4, 5, 10, 5)
-    assert not _load('frtm-no-update_r101_ytvos-davis17.py'
+    assert not _load('frtm-no-update_r101_ytvos18-davis17.py'
                      ).model.target_model['update']
-    d_only = _load('frtm-d-only_r101_ytvos-davis17.py').model
+    d_only = _load('frtm-d-only_r101_ytvos18-davis17.py').model
     assert d_only.head == dict(type='FRTMScoreHead')
     assert not d_only.target_model['update']
     dv17 = _load('frtm_r101_davis17.py').train_dataloader.dataset
     assert dv17.type == 'RepeatDataset' and dv17.times == 8
     assert dv17.dataset.type == 'DAVISDataset'
-    full = _load('frtm_r101_ytvos-davis17.py')
+    full = _load('frtm_r101_ytvos18-davis17.py')
     optim = full.optim_wrapper.optimizer
     assert (optim.type, optim.lr, optim.weight_decay) == ('Adam', 1e-3, 1e-5)
     assert full.param_scheduler[0].gamma == 0.1

@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 from plugins.novis import NOVIS
 
 CONFIG = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs',
-                  'novis', 'novis_r18_toy.py')
+                  'novis', 'novis_r18_toy-ytvis.py')
 
 
 def _cfg(tmp_path):
@@ -23,6 +23,7 @@ def _cfg(tmp_path):
         loader.dataset.toy_spec = spec
     for ev in (cfg.test_evaluator, cfg.val_evaluator, cfg.submit_evaluator):
         ev.ann_file = f'{root}/valid.json'
+    cfg.model.backbone.init_cfg = None  # no pretraining stage here
     cfg.train_cfg.max_iters = 2
     cfg.train_cfg.val_interval = 2
     cfg.work_dir = str(tmp_path / 'work')

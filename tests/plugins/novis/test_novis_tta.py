@@ -8,34 +8,20 @@ from plugins.novis.tta import (logits_to_reference, match_queries,
 
 
 def test_views_put_the_plain_view_first():
-    assert tta_views() == [(1.0, False, False)]
+    assert tta_views() == [(1.0, False)]
     assert tta_views((1.25, 1.0), flip=True) == [
-        (1.0, False, False), (1.0, True, False), (1.25, False, False),
-        (1.25, True, False)]
-    assert tta_views(vflip=True) == [(1.0, False, False), (1.0, False, True)]
-    assert tta_views(flip=True, vflip=True) == [
-        (1.0, False, False), (1.0, True, False), (1.0, False, True),
-        (1.0, True, True)]
+        (1.0, False), (1.0, True), (1.25, False), (1.25, True)]
     with pytest.raises(ValueError, match='> 0'):
         tta_views((0.0, ))
 
 
 def test_flipped_view_maps_back_exactly():
     frames = torch.rand(2, 3, 64, 96)
-    view = view_input(frames, (1.0, True, False))
+    view = view_input(frames, (1.0, True))
     assert torch.equal(view[..., 0], frames[..., -1])
     logits = torch.rand(5, 2, 16, 24)
     assert torch.equal(logits_to_reference(
-        logits.flip(-1), (1.0, True, False), (16, 24)), logits)
-    # vertically, and both ways (a half turn)
-    view = view_input(frames, (1.0, False, True))
-    assert torch.equal(view[..., 0, :], frames[..., -1, :])
-    assert torch.equal(view_input(frames, (1.0, True, True)),
-                       frames.flip(-1).flip(-2))
-    assert torch.equal(logits_to_reference(
-        logits.flip(-2), (1.0, False, True), (16, 24)), logits)
-    assert torch.equal(logits_to_reference(
-        logits.flip(-1, -2), (1.0, True, True), (16, 24)), logits)
+        logits.flip(-1), (1.0, True), (16, 24)), logits)
 
 
 def test_every_view_maps_a_stride_4_map_of_its_input_back():
@@ -49,7 +35,7 @@ def test_every_view_maps_a_stride_4_map_of_its_input_back():
         return torch.nn.functional.avg_pool2d(x[:, :1], 4)  # (1, 1, h, w)
 
     plain = logits(frames)
-    for view in tta_views((1.0, 1.25), flip=True, vflip=True):
+    for view in tta_views((1.0, 1.25), flip=True):
         back = logits_to_reference(
             logits(view_input(frames, view, size_divisor=32)), view,
             (16, 24))
@@ -60,7 +46,7 @@ def test_every_view_maps_a_stride_4_map_of_its_input_back():
 
 def test_rescaled_view_is_padded_and_maps_back():
     frames = torch.rand(2, 3, 64, 96)
-    view = view_input(frames, (1.25, False, False), size_divisor=32)
+    view = view_input(frames, (1.25, False), size_divisor=32)
     # 16 x 24 cells of stride 4 -> 20 x 30 cells, padded to 96 x 128
     assert view.shape[-2:] == (96, 128)
     assert view[..., 80:, :].abs().sum() == 0
@@ -71,7 +57,7 @@ def test_rescaled_view_is_padded_and_maps_back():
     ramp = ys[:, None].expand(24, 32).clone()
     ramp[20:] = 100.0
     ramp[:, 30:] = -100.0
-    back = logits_to_reference(ramp[None, None], (1.25, False, False),
+    back = logits_to_reference(ramp[None, None], (1.25, False),
                                (16, 24))
     assert back.shape == (1, 1, 16, 24)
     expect = (torch.arange(16).float() + 0.5) / 16

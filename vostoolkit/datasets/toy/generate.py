@@ -15,24 +15,30 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .sampling import sample_scene
+from .long_writers import write_lvos, write_sav
 from .writers import (ToyVideoGT, write_davis, write_vis,
                       write_youtube_vos)
 
 FORMATS = {
     'davis': 'davis', 'youtube-vos': 'youtube-vos', 'ytvos': 'youtube-vos',
-    'youtube-vis': 'youtube-vis', 'ytvis': 'youtube-vis', 'ovis': 'ovis'
+    'youtube-vis': 'youtube-vis', 'ytvis': 'youtube-vis', 'ovis': 'ovis',
+    'lvos': 'lvos', 'sav': 'sav'
 }
 _KIND = {'davis': 'davis', 'youtube-vos': 'vos', 'youtube-vis': 'vis',
-         'ovis': 'vis'}
+         'ovis': 'vis', 'lvos': 'vos', 'sav': 'vos'}
 _SPLIT_CODE = {'train': 0, 'val': 1, 'valid': 1, 'test-dev': 2}
+# layouts whose only split is an evaluation split (no train videos)
+_EVAL_ONLY = {'sav': 'val'}
 SPEC_FILE = 'toy_spec.json'
 
 
 def _video_name(fmt: str, seed: int, split: str, idx: int) -> str:
     if fmt == 'davis':
         return f'toy-{split}-{idx:03d}'
+    if fmt == 'sav':
+        return f'sav_{idx + 1:06d}'
     digest = hashlib.md5(f'{seed}-{split}-{idx}'.encode()).hexdigest()
-    return digest[:8] if fmt == 'ovis' else digest[:10]
+    return digest[:8] if fmt in ('ovis', 'lvos') else digest[:10]
 
 
 def _scene_jobs(fmt: str, split: str, num: int, frames: int,
@@ -74,7 +80,9 @@ def generate_toy_dataset(out_dir: str,
     Args:
         out_dir (str): dataset root to write (created; existing files of
             the same names are overwritten).
-        fmt (str): 'davis', 'youtube-vos', 'youtube-vis' or 'ovis'.
+        fmt (str): 'davis', 'youtube-vos', 'youtube-vis', 'ovis', 'lvos'
+            or 'sav' (SA-V: the ``val`` split only, ``val_videos`` of
+            them).
         videos (int): train videos.
         frames (int): stored frames per video.
         size (tuple[int, int]): (H, W) of the frames.
@@ -110,8 +118,10 @@ def generate_toy_dataset(out_dir: str,
         raise ValueError('max_objects must be in 1..4 and num_categories '
                          'in 3..4')
     val_videos = -(-videos // 4) if val_videos is None else val_videos
-    val_name = 'val' if fmt == 'davis' else 'valid'
+    val_name = 'val' if fmt in ('davis', 'sav') else 'valid'
     counts = {'train': videos, val_name: val_videos}
+    if fmt in _EVAL_ONLY:  # SA-V train ships as mp4 + JSON, not written
+        counts = {_EVAL_ONLY[fmt]: val_videos}
     if fmt == 'davis' and test_videos:
         counts['test-dev'] = test_videos
     bar = None
@@ -128,6 +138,10 @@ def generate_toy_dataset(out_dir: str,
     os.makedirs(out_dir, exist_ok=True)
     if fmt == 'davis':
         gt = write_davis(out_dir, splits, jpeg_quality, tick)
+    elif fmt == 'lvos':
+        gt = write_lvos(out_dir, splits, frame_stride, jpeg_quality, tick)
+    elif fmt == 'sav':
+        gt = write_sav(out_dir, splits, 4, jpeg_quality, tick)
     elif fmt == 'youtube-vos':
         gt = write_youtube_vos(out_dir, splits, frame_stride, all_frames,
                                jpeg_quality, tick)

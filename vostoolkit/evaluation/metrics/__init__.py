@@ -9,3 +9,6 @@ __all__ = [
     'DAVISMetric', 'YouTubeVOSMetric', 'YouTubeVISMetric', 'DAVISSubmission',
     'YouTubeVOSSubmission', 'YouTubeVISSubmission'
 ]
+from .lvos_metrics import LVOSMetric, LVOSSubmission  # noqa: E402
+
+__all__ += ['LVOSMetric', 'LVOSSubmission']

@@ -11,6 +11,7 @@ import os.path as osp
 import shutil
 from typing import Dict, List, Optional, Sequence
 
+from mmengine.dist import get_world_size
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
@@ -31,6 +32,9 @@ class _PNGSubmission(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.out_file = out_file
         self.parts_dir = f'{out_file}.parts'
+        if get_world_size() == 1:  # a killed run's parts; in a distributed
+            # run they are removed with this run's parts at the end
+            shutil.rmtree(self.parts_dir, ignore_errors=True)
 
     def keep_frame(self, video: str, frame: str) -> bool:
         """Whether ``frame`` of ``video`` belongs in the submission."""

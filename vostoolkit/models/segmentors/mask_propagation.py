@@ -1,4 +1,4 @@
-"""A tiny mask-propagation baseline: the core's demo VOS model.
+"""A tiny mask-propagation baseline: the core's reference VOS model.
 
 For each object, a small network looks at the current frame, the object's
 reference frame and mask, and its previous soft mask (8 input channels)
@@ -103,7 +103,7 @@ def _cat(old: Optional[Tensor], new: Tensor) -> Tensor:
 
 @MODELS.register_module()
 class MaskPropagationBaseline(BaseVideoSegmentor):
-    """Demo VOS model: per-object mask propagation with soft aggregation.
+    """Baseline VOS model: per-object mask propagation with soft aggregation.
 
     Training clips: frame 0 is the reference (its mask is given), frames
     1..T-1 are predicted in order, each from the previous prediction
