@@ -80,12 +80,14 @@ def bilinear_taps(shapes: Shapes, starts: Sequence[int], padded_len: int,
         attention_weights (Tensor): (B, Nq, M, L, P).
 
     Returns:
-        tuple: ``taps`` (B*Nq*M, L*P*4) int rows of the padded table and
-        ``weights`` (B*Nq*M, L*P*4), the attention weight times the
-        bilinear weight (zero-valued taps may point at padding).
+        tuple: ``taps`` (B*Nq*M, 4*L*P) int rows of the padded table and
+        ``weights`` (B*Nq*M, 4*L*P), the attention weight times the
+        bilinear weight (zero-valued taps may point at padding); within a
+        (query, head) row, corner-major (each corner's L*P samples
+        contiguous: cheaper to lay out than sample-major).
     """
     b, nq, m, num_levels, p, _ = sampling_locations.shape
-    r, k = b * nq, m * num_levels * p
+    r, k, lp = b * nq, m * num_levels * p, num_levels * p
     dev = sampling_locations.device
     dtype = torch.promote_types(sampling_locations.dtype, torch.float32)
     idx_dtype = torch.int32 if b * padded_len * m < 2**31 else torch.int64
@@ -99,7 +101,8 @@ def bilinear_taps(shapes: Shapes, starts: Sequence[int], padded_len: int,
     # (B, Nq, M, L, P, 2) -> (B*Nq, 2, K): pixel coordinates, pixel i's
     # centre at i; outside the map clamped to the zero ring [-1, W]
     pix = sampling_locations.to(dtype).reshape(r, k, 2).transpose(1, 2)
-    pix = torch.minimum((pix * size - 0.5).clamp(min=-1.0), size)
+    pix = torch.clamp(pix * size - 0.5, min=torch.full_like(size, -1.0),
+                      max=size)
     corner = torch.minimum(pix.detach().floor(), size - 1)  # in [-1, W-1]
     frac = pix - corner  # (B*Nq, 2, K)
     width = per_sample([w + 2 for _, w in shapes], idx_dtype)  # padded W
@@ -111,17 +114,20 @@ def bilinear_taps(shapes: Shapes, starts: Sequence[int], padded_len: int,
     batch = batch.repeat_interleave(nq)[:, None]  # (B*Nq, 1)
     ci = corner.to(idx_dtype)
     top_left = ci[:, 1] * (width * m) + ci[:, 0] * m + const + batch
+    # the 4 corners: (x, y), (x+1, y), (x, y+1), (x+1, y+1): (4, M, L*P)
     offsets = torch.stack([torch.zeros_like(width), torch.full_like(width, m),
-                           width * m, width * m + m], -1)  # (K, 4)
-    taps = top_left[..., None] + offsets  # (B*Nq, K, 4)
-    fx, fy = frac.unbind(1)  # (B*Nq, K) each
-    wy1 = fy * attention_weights.reshape(r, k).to(dtype)
-    wy0 = attention_weights.reshape(r, k).to(dtype) - wy1
+                           width * m, width * m + m]).view(4, m, lp)
+    offsets = offsets.transpose(0, 1).contiguous()  # (M, 4, L*P)
+    # (B*Nq, M, 1, L*P) + (M, 4, L*P) -> (B*Nq, M, 4, L*P)
+    taps = top_left.view(r, m, 1, lp) + offsets
+    fx, fy = frac.view(r, 2, m, lp).unbind(1)  # (B*Nq, M, L*P) each
+    w = attention_weights.reshape(r, m, lp).to(dtype)
+    wy1 = fy * w
+    wy0 = w - wy1
     wx1, wy1x1 = wy0 * fx, wy1 * fx
-    weights = torch.stack([wy0 - wx1, wx1, wy1 - wy1x1, wy1x1], -1)
-    # (B*Nq, M*L*P, 4) -> (B*Nq*M, L*P*4)
-    return (taps.view(r * m, num_levels * p * 4),
-            weights.view(r * m, num_levels * p * 4))
+    weights = torch.stack([wy0 - wx1, wx1, wy1 - wy1x1, wy1x1], 2)
+    # (B*Nq, M, 4, L*P) -> (B*Nq*M, 4*L*P)
+    return taps.reshape(r * m, 4 * lp), weights.view(r * m, 4 * lp)
 
 
 class _WeightedRowSum(torch.autograd.Function):
