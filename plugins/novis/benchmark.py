@@ -34,7 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict
+from typing import Dict, List, Optional
 
 import torch
 from mmengine.config import Config
@@ -185,6 +185,18 @@ def _stage_text(stages: Dict[str, float]) -> str:
                      for k, v in stages.items())
 
 
+def _child(args: List[str]) -> Optional[dict]:
+    """Run this script with ``--one`` in a fresh process; its JSON line, or
+    None (the error printed) if it failed."""
+    cmd = [sys.executable, '-m', 'plugins.novis.benchmark', '--one', *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode:
+        print(f'novis benchmark: {" ".join(args)} failed:\n{proc.stderr}',
+              file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--model', choices=sorted(CONFIGS), default='r50')
@@ -201,9 +213,16 @@ def main(argv=None) -> int:
     parser.add_argument('--one', action='store_true',
                         help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args(argv)
-    if args.clip_repeats:
-        r = run_clip(args.model, args.short_edge, args.device, args.impl,
-                     args.clip_repeats)
+    common = ['--model', args.model, '--short-edge', str(args.short_edge),
+              '--device', args.device, '--impl', args.impl]
+    if args.clip_repeats and args.one:
+        print(json.dumps(run_clip(args.model, args.short_edge, args.device,
+                                  args.impl, args.clip_repeats)))
+        return 0
+    if args.clip_repeats:  # in its own process too: peak RSS stays apart
+        r = _child(common + ['--clip-repeats', str(args.clip_repeats)])
+        if r is None:
+            return 1
         base = r['medians']['before']['total']
         labels = dict(before='before (plain attention, every layer\'s '
                       'masks at full size)',
@@ -223,16 +242,9 @@ def main(argv=None) -> int:
                                  args.impl)))
         return 0
     for n in args.frames:
-        cmd = [sys.executable, '-m', 'plugins.novis.benchmark', '--one',
-               '--model', args.model, '--frames', str(n), '--short-edge',
-               str(args.short_edge), '--chunk', str(args.chunk), '--device',
-               args.device, '--impl', args.impl]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode:
-            print(f'novis benchmark: {n} frames failed:\n{proc.stderr}',
-                  file=sys.stderr)
+        r = _child(common + ['--frames', str(n), '--chunk', str(args.chunk)])
+        if r is None:
             return 1
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
         fps = f"{r['fps']:.2f}" if r['fps'] else 'n/a'
         cuda = (f", CUDA peak {r['cuda_peak_mb']:.0f} MiB"
                 if r.get('cuda_peak_mb') is not None else '')
