@@ -1,8 +1,9 @@
 """Segment your own video with any vostoolkit model.
 
     python tools/demo.py CONFIG CHECKPOINT --input VIDEO.mp4|FRAMES_DIR
-        [--mask FIRST.png] [--out OUT_DIR] [--gif] [--device cpu|cuda]
-        [--chunk-len N] [--score-thr S] [--cfg-options key=value ...]
+        [--mask FIRST.png] [--out OUT_DIR] [--gif] [--save-frames]
+        [--device cpu|cuda] [--chunk-len N] [--score-thr S]
+        [--cfg-options key=value ...]
 
 The input is a video file (anything OpenCV decodes) or a folder of .jpg /
 .png frames taken in file-name order; it is read frame by frame and fed to
@@ -14,52 +15,47 @@ VOS models (DAVIS / YouTube-VOS configs) need ``--mask``: an id PNG of the
 first frame, palette (DAVIS-style, 255 = void) or grayscale (values are
 object ids; a 0/255 mask is one object), of the frames' size. They write
 ``OUT/masks/<frame>.png``, palette PNGs (DAVIS palette) at the original
-size, and ``OUT/overlays/<frame>.png``.
+size.
 
 VIS models (YouTube-VIS / OVIS configs) need no mask. They write
 ``OUT/results.json`` (every predicted instance: ``id``, ``label``,
-``category``, ``score`` and one COCO RLE or null per frame) and
-``OUT/overlays/<frame>.png`` with the instances scoring at least
-``--score-thr`` drawn in their colour with their id.
+``category``, ``score`` and one COCO RLE or null per frame).
 
+Both write ``OUT/overlay.mp4``: the video at its frame rate (10 fps for a
+folder) with the prediction drawn (:mod:`vostoolkit.visualization`): VOS
+objects in their DAVIS palette colour, VIS instances scoring at least
+``--score-thr`` in their id's colour, labelled with id, class and score.
 ``--gif`` also writes ``OUT/overlay.gif`` (frames scaled to at most
-``--gif-size`` pixels on the long edge; the GIF's frames are the only
-output held in memory). Every file is written under a temporary name and
-renamed when complete. Bad input (video, frames, mask, option, config,
-checkpoint) gives one line naming the file and the cause on stderr and exit
-status 2 (``--debug``: the traceback; see :mod:`vostoolkit.utils.cli`).
+``--gif-size`` pixels on the long edge) and ``--save-frames`` the overlaid
+frames as ``OUT/overlays/<frame>.png``. Overlays are streamed frame by
+frame: memory does not grow with the video's length. Every file is written
+under a temporary name and renamed when complete. Bad input (video, frames,
+mask, option, config, checkpoint) gives one line naming the file and the
+cause on stderr and exit status 2 (``--debug``: the traceback; see
+:mod:`vostoolkit.utils.cli`).
 """
 import argparse
 import json
 import os
 import os.path as osp
 import sys
+from contextlib import ExitStack
 from typing import Dict, List, Optional, Sequence
 
-import cv2
 import numpy as np
 import torch
-from mmengine.structures import InstanceData
-from PIL import Image, ImageDraw
 
 from vostoolkit.apis import (ToolError, VideoFrameReader, inference_video,
                              init_model, load_config, model_task,
                              read_first_mask)
-from vostoolkit.datasets.file_io import decode_segmentation
 from vostoolkit.evaluation import decode_index_png, encode_index_png
 from vostoolkit.evaluation.metrics.sample_utils import (join_vis_chunks,
                                                         vis_prediction,
                                                         vos_prediction)
-from vostoolkit.structures import VideoDataSample
 from vostoolkit.utils.cli import run_tool
-from vostoolkit.visualization import (davis_palette, draw_title, overlay_sample,
-                                      write_clip)
-
-
-
-def _save_png(img: Image.Image, path: str) -> None:
-    img.save(path + '.part', format='PNG')
-    os.replace(path + '.part', path)
+from vostoolkit.visualization import (FrameFolderWriter, GIFWriter,
+                                      MP4Writer, draw_id_map, draw_title,
+                                      draw_vis_frame)
 
 
 def _save_bytes(data: bytes, path: str) -> None:
@@ -135,27 +131,6 @@ def _class_names(cfg) -> Optional[List[str]]:
 
 
 # --------------------------------------------------------------- overlays
-def _colour(instance_id: int) -> tuple:
-    """The colour ``browse_dataset.overlay_sample`` gives an instance."""
-    return tuple(int(c) for c in davis_palette()[
-        (instance_id % 255) + 1])
-
-
-def _draw_labels(img: Image.Image, masks: np.ndarray,
-                 texts: Sequence[str], colours: Sequence[tuple]) -> None:
-    """Write each text at the top-left corner of its (H, W) mask."""
-    draw = ImageDraw.Draw(img)
-    for mask, text, colour in zip(masks, texts, colours):
-        ys, xs = np.nonzero(mask)
-        if not len(ys):
-            continue
-        xy = (int(xs.min()), int(ys.min()))
-        box = draw.textbbox(xy, text)
-        draw.rectangle(box, fill=colour)
-        light = sum(colour) > 384
-        draw.text(xy, text, fill=(0, 0, 0) if light else (255, 255, 255))
-
-
 def overlay_frame(frame: np.ndarray, vos_ids: Optional[np.ndarray] = None,
                   vis: Optional[List[Dict]] = None, t: int = 0,
                   alpha: float = 0.5) -> np.ndarray:
@@ -165,74 +140,61 @@ def overlay_frame(frame: np.ndarray, vos_ids: Optional[np.ndarray] = None,
         frame (np.ndarray): (H, W, 3) uint8 BGR.
         vos_ids (np.ndarray, optional): (H, W) object ids.
         vis (list[dict], optional): Instances to draw (``id``, ``label``,
-            ``category``, ``segmentations``).
+            ``category``, ``score``, ``segmentations``).
         t (int): Frame index (for ``segmentations``).
         alpha (float): Mask opacity.
 
     Returns:
         np.ndarray: (H, W, 3) uint8 RGB.
     """
-    h, w = frame.shape[:2]
-    inputs = torch.from_numpy(np.ascontiguousarray(
-        frame.transpose(2, 0, 1)[None]))  # (H, W, 3) -> (1, 3, H, W)
-    sample = VideoDataSample()
-    masks = np.zeros((0, h, w), bool)
+    rgb = np.ascontiguousarray(frame[..., ::-1])  # BGR -> RGB
     if vos_ids is not None:
-        sample.gt_obj_masks = torch.from_numpy(vos_ids[None])
+        draw_id_map(rgb, vos_ids, alpha)
     if vis:
-        segs = [inst['segmentations'][t] for inst in vis]
-        masks = np.stack([decode_segmentation(s, h, w).astype(bool)
-                          if s is not None else np.zeros((h, w), bool)
-                          for s in segs])  # (N, H, W)
-        sample.gt_instances = InstanceData(
-            instance_ids=torch.tensor([i['id'] for i in vis]),
-            masks=torch.from_numpy(masks[:, None]))  # (N, 1, H, W)
-    rgb = overlay_sample(inputs, sample, alpha)[0]
-    if vis:
-        img = Image.fromarray(rgb)
-        texts = [f"{i['id']} {i['category'] or 'class ' + str(i['label'])}"
-                 f" {i['score']:.2f}" for i in vis]
-        _draw_labels(img, masks, texts, [_colour(i['id']) for i in vis])
-        rgb = np.asarray(img)
+        draw_vis_frame(rgb, vis, t, alpha)
     return rgb
-
-
-def _gif_frame(rgb: np.ndarray, size: int) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    scale = min(1.0, size / max(h, w))
-    if scale == 1.0:
-        return rgb
-    size_wh = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(rgb, size_wh, interpolation=cv2.INTER_AREA)
 
 
 def write_overlays(reader: VideoFrameReader, out_dir: str, *,
                    mask_dir: Optional[str] = None,
-                   vis: Optional[List[Dict]] = None, gif: bool = False,
-                   gif_size: int = 480, alpha: float = 0.5) -> List[str]:
-    """Read the video again and write ``out_dir/overlays/<frame>.png`` (and
-    ``out_dir/overlay.gif``) from the masks in ``mask_dir`` (VOS) or the
-    instances ``vis`` (VIS). Returns the paths written."""
-    over_dir = osp.join(out_dir, 'overlays')
-    os.makedirs(over_dir, exist_ok=True)
-    paths, gif_frames = [], []
-    for t, frame in enumerate(reader):
-        name = reader.frame_names[t]
-        ids = None
-        if mask_dir is not None:
-            ids = decode_index_png(osp.join(mask_dir, name + '.png'))
-        rgb = overlay_frame(frame, ids, vis, t, alpha)
-        path = osp.join(over_dir, name + '.png')
-        _save_png(draw_title(rgb, f'frame {name}'), path)
-        paths.append(path)
+                   vis: Optional[List[Dict]] = None, mp4: bool = True,
+                   gif: bool = False, gif_size: int = 480,
+                   save_frames: bool = False, alpha: float = 0.5
+                   ) -> List[str]:
+    """Read the video again and draw the masks in ``mask_dir`` (VOS) or the
+    instances ``vis`` (VIS) on every frame, streaming them to
+    ``out_dir/overlay.mp4`` (``mp4``), ``out_dir/overlay.gif`` (``gif``;
+    frames scaled to ``gif_size`` on the long edge) and
+    ``out_dir/overlays/<frame>.png`` (``save_frames``). No frame is kept in
+    memory. Returns the paths written."""
+    with ExitStack() as stack:
+        writers = []
+        if mp4:
+            writers.append(MP4Writer(osp.join(out_dir, 'overlay.mp4'),
+                                     reader.fps))
         if gif:
-            gif_frames.append(_gif_frame(rgb, gif_size))
-    if gif:
-        duration = max(20, int(round(1000 / reader.fps)))
-        paths += write_clip(
-            gif_frames, [f'frame {n}' for n in reader.frame_names],
-            osp.join(out_dir, 'overlay'), gif=True, duration_ms=duration)
-    return paths
+            writers.append(GIFWriter(osp.join(out_dir, 'overlay.gif'),
+                                     reader.fps, max_size=gif_size))
+        if save_frames:
+            writers.append(FrameFolderWriter(osp.join(out_dir, 'overlays')))
+        for writer in writers:
+            stack.enter_context(writer)
+        if not writers:
+            return []
+        for t, frame in enumerate(reader):
+            name = reader.frame_names[t]
+            ids = None
+            if mask_dir is not None:
+                ids = decode_index_png(osp.join(mask_dir, name + '.png'))
+            rgb = draw_title(overlay_frame(frame, ids, vis, t, alpha),
+                             f'frame {name}')
+            try:
+                for writer in writers:
+                    writer.write(rgb, name)
+            except OSError as err:  # no mp4 encoder, disk full, ...
+                raise ToolError(str(err)) from err
+    return [w.path + (os.sep if isinstance(w, FrameFolderWriter) else '')
+            for w in writers]
 
 
 # -------------------------------------------------------------------- main
@@ -262,9 +224,10 @@ def run_demo(args: argparse.Namespace) -> List[str]:
         mask_dir = osp.join(out, 'masks')
         write_vos_masks(samples, reader, mask_dir)
         written = [mask_dir + os.sep]
-        written += write_overlays(reader, out, mask_dir=mask_dir,
-                                  gif=args.gif, gif_size=args.gif_size,
-                                  alpha=args.alpha)
+        written += write_overlays(
+            reader, out, mask_dir=mask_dir, gif=args.gif,
+            gif_size=args.gif_size, save_frames=args.save_frames,
+            alpha=args.alpha)
     else:
         results = collect_vis_results(samples, reader, _class_names(cfg))
         path = osp.join(out, 'results.json')
@@ -273,9 +236,9 @@ def run_demo(args: argparse.Namespace) -> List[str]:
                  if i['score'] >= args.score_thr]
         written = [path] + write_overlays(
             reader, out, vis=shown, gif=args.gif, gif_size=args.gif_size,
-            alpha=args.alpha)
-    print(f'{reader.name}: {len(reader)} frames ({task.upper()}) -> {out}'
-          + (f' ({osp.join(out, "overlay.gif")})' if args.gif else ''))
+            save_frames=args.save_frames, alpha=args.alpha)
+    print(f'{reader.name}: {len(reader)} frames ({task.upper()}) -> {out} '
+          f'({osp.join(out, "overlay.mp4")})')
     return written
 
 
@@ -295,6 +258,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also write OUT/overlay.gif')
     parser.add_argument('--gif-size', type=int, default=480,
                         help='long edge of the GIF frames, at most')
+    parser.add_argument('--save-frames', action='store_true',
+                        help='also write each overlaid frame as '
+                        'OUT/overlays/<frame>.png')
     parser.add_argument('--device', choices=['cpu', 'cuda'],
                         default='cuda' if torch.cuda.is_available() else
                         'cpu')

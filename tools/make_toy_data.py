@@ -1,6 +1,7 @@
 """Write a procedural toy dataset in a benchmark's on-disk layout.
 
-    python tools/make_toy_data.py --format davis|youtube-vos|youtube-vis|ovis|lvos|sav
+    python tools/make_toy_data.py
+        --format davis|youtube-vos|youtube-vis|ovis|lvos|sav|mose|vost
         --out DIR [--videos N] [--val-videos M] [--frames T] [--size H W]
         [--seed S] [--max-objects K] [--categories C] [--test-videos N]
         [--no-all-frames] [--val-test-json] [--seg-format F] [--force]
@@ -20,6 +21,10 @@ Deterministic: the same arguments write identical files. The layouts:
 * sav: ``sav_val/JPEGImages_24fps/<vid>/%05d.jpg``,
   ``sav_val/Annotations_6fps/<vid>/<obj:03d>/%05d.png`` (one binary PNG
   per object, masks may overlap; ``--val-videos`` videos, no train split).
+* mose (MOSE v1 and v2): ``{train,valid}/{JPEGImages,Annotations}/<vid>/``
+  with five-digit frames (``valid``: the first frame's mask only);
+* vost: ``JPEGImages/<seq>/frame00000.jpg`` (every 6th source frame),
+  ``Annotations/<seq>/frame00000.png``, ``ImageSets/{train,val}.txt``.
 """
 import argparse
 import os.path as osp

@@ -9,7 +9,7 @@ tools. Each step is the command a user would type, printed before it runs:
    toy val split, written as the server's zip;
 4. ``tools/validate_submission.py`` and ``tools/eval.py youtube-vis``: the
    zip checked and scored with the official YouTube-VIS AP;
-5. ``tools/demo.py``: an overlay video of one val video.
+5. ``tools/demo.py``: an overlay video of one val video (``overlay.mp4``).
 
     python tools/quickstart.py [--work-dir work_dirs/quickstart]
         [--cfg-options key=value ...]
@@ -87,8 +87,8 @@ def _main(argv) -> int:
         stats = json.load(f)
     print(f'\nquickstart: {(time.monotonic() - start) / 60:.1f} min; toy val '
           f'AP {stats["AP"]:.3f} (AP50 {stats["AP50"]:.3f}, AP75 '
-          f'{stats["AP75"]:.3f}); submission {results}; overlays of '
-          f'{osp.basename(videos[0])} in {osp.join(work, "demo")}')
+          f'{stats["AP75"]:.3f}); submission {results}; overlay video of '
+          f'{osp.basename(videos[0])}: {osp.join(work, "demo", "overlay.mp4")}')
     return 0
 
 

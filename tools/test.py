@@ -2,11 +2,14 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
         [--cfg-options key=value ...] [--submit OUT.zip]
-        [--launcher none|pytorch|slurm]
+        [--launcher none|pytorch|slurm] [--show-dir DIR]
 
 ``--submit OUT.zip`` replaces the config's ``test_evaluator`` with its
 ``submit_evaluator`` writing ``OUT.zip`` (the layout the benchmark server
-expects) instead of scoring.
+expects) instead of scoring. ``--show-dir DIR`` also writes each test
+video with its predictions drawn as ``DIR/<video>.mp4``
+(:class:`~vostoolkit.engine.VideoVisualizationHook`; VIS: the instances
+scoring at least ``--show-score-thr``).
 """
 import argparse
 import sys
@@ -29,11 +32,25 @@ def parse_args(argv=None) -> argparse.Namespace:
                         metavar='KEY=VALUE', help='override config entries')
     parser.add_argument('--submit', metavar='OUT.zip', default=None,
                         help='write a benchmark submission zip')
+    parser.add_argument('--show-dir', metavar='DIR', default=None,
+                        help='write each video with its predictions drawn '
+                        'as DIR/<video>.mp4')
+    parser.add_argument('--show-score-thr', type=float, default=0.3,
+                        help='VIS: draw instances scoring at least this')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
                         help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+def add_show_hook(cfg, show_dir, score_thr: float) -> None:
+    """Add a ``VideoVisualizationHook`` writing to ``show_dir`` (if given)
+    to the config's ``custom_hooks``."""
+    if show_dir:
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [dict(
+            type='VideoVisualizationHook', out_dir=show_dir,
+            score_thr=score_thr)]
 
 
 def _main(argv) -> int:
@@ -42,6 +59,7 @@ def _main(argv) -> int:
     cfg = prepare_test_cfg(cfg, args.config, args.checkpoint,
                            work_dir=args.work_dir, submit=args.submit,
                            launcher=args.launcher)
+    add_show_hook(cfg, args.show_dir, args.show_score_thr)
     runner = build_runner(cfg)
     check_checkpoint_fits(runner.model, args.checkpoint)
     metrics = runner.test()

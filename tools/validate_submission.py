@@ -8,6 +8,12 @@
     python tools/validate_submission.py youtube-vis OUT.zip \
         --gt data/youtube_vis_2019/valid.json
     python tools/validate_submission.py lvos OUT.zip --gt data/lvos_v2/valid
+    python tools/validate_submission.py sav OUT.zip --gt data/sav/sav_val
+
+    python tools/validate_submission.py mose OUT.zip --gt data/mose/valid
+    python tools/validate_submission.py mosev2 OUT.zip --gt data/mose_v2/valid
+    python tools/validate_submission.py vost OUT.zip --gt data/vost \
+        [--split val]
 
 Prints one line per problem and exits with status 1 if there is any,
 0 (and "OK") otherwise. A zip or ground truth that is not there, or a bad
@@ -24,13 +30,16 @@ from vostoolkit.evaluation import (validate_davis_zip,  # noqa: E402
 from vostoolkit.utils import DataError  # noqa: E402
 from vostoolkit.utils.cli import EXIT_PROBLEMS, run_tool  # noqa: E402
 from vostoolkit.evaluation import validate_lvos_zip  # noqa: E402
+from vostoolkit.evaluation import validate_sav_zip  # noqa: E402
+from vostoolkit.evaluation import (validate_mose_zip,  # noqa: E402
+                                   validate_vost_zip)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('benchmark',
                         choices=['davis', 'youtube-vos', 'youtube-vis',
-                                 'lvos'])
+                                 'lvos', 'sav', 'mose', 'mosev2', 'vost'])
     parser.add_argument('zip', help='the submission zip')
     parser.add_argument('--gt', required=True,
                         help='DAVIS root | YouTube-VOS split folder (or '
@@ -59,6 +68,16 @@ def _main(argv) -> int:
     elif args.benchmark == 'lvos':
         problems = validate_lvos_zip(args.zip, args.gt,
                                      split=args.split or 'valid')
+    elif args.benchmark == 'sav':
+        problems = validate_sav_zip(args.zip, args.gt,
+                                    split=args.split or 'val')
+    elif args.benchmark in ('mose', 'mosev2'):
+        problems = validate_mose_zip(
+            args.zip, args.gt, split=args.split or 'valid',
+            version=2 if args.benchmark == 'mosev2' else 1)
+    elif args.benchmark == 'vost':
+        problems = validate_vost_zip(args.zip, args.gt,
+                                     split=args.split or 'val')
     else:
         problems = validate_vis_zip(args.zip, args.gt)
     for line in problems:

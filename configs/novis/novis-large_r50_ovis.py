@@ -8,6 +8,8 @@ _base_ = ['./novis_r50_ytvis19.py']
 data_root = 'data/ovis'
 max_iters = 16000
 top_k = 30
+# Mask2Former's COCO instance model, 25-class head (see novis_r50_ovis.py)
+load_from = 'checkpoints/mask2former_r50_coco-instance_25cls.pth'
 
 num_points = 6272
 
@@ -27,7 +29,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadVideoFrames'),
-    dict(type='ClipResize', shortest_edge=720, max_size=1333),
+    dict(type='ClipResize', shortest_edge=720, max_size=1333, backend='pil'),
     dict(type='PackVideoInputs'),
 ]
 train_dataloader = dict(dataset=dict(

@@ -24,6 +24,7 @@ clip_len = 4
 num_points = 512
 top_k = 10
 width = 64
+load_from = None
 upscale = 2
 # the backbone weights written by the pretraining stage
 pretrained = 'work_dirs/novis-pretrain_r18_toy-ytvis/backbone.pth'
@@ -33,14 +34,19 @@ model = dict(
     backbone=dict(_delete_=True, type='ResNet', depth=18, base_channels=16,
                   frozen_bn=False,
                   init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    # trained from scratch: Deformable DETR's sine encoding (cell
+    # centres, offset -0.5) and an N(0, 1) learned temporal encoding
     pixel_decoder=dict(in_channels=(16, 32, 64, 128), feat_channels=width,
                        out_channels=width, num_encoder_layers=2, num_heads=4,
-                       ffn_channels=2 * width, num_groups=8),
+                       ffn_channels=2 * width, num_groups=8,
+                       positional_encoding=dict(offset=-0.5)),
     # 3 decoder layers (one pass over the three levels) instead of
     # Mask2Former's 9, for training time on a CPU.
     decoder=dict(num_classes=num_classes, in_channels=width,
                  mask_channels=width, embed_dims=width, num_queries=10,
                  num_heads=4, num_layers=3, ffn_channels=4 * width,
+                 positional_encoding=dict(offset=-0.5),
+                 temporal_init='normal',
                  num_points=num_points, matcher=dict(num_points=num_points),
                  # 10 queries for 1-4 objects: unmatched queries are about 3
                  # in 4, not 93 in 100 as in Mask2Former's COCO setting, so

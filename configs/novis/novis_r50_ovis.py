@@ -16,11 +16,17 @@
 # and the test split's equivalents (test_dataloader.dataset.*,
 # test_evaluator.ann_file, submit_evaluator.ann_file), or use r50_ytvis19.py
 # with data_root=DIR.
+#
+# Starts from Mask2Former's COCO instance model with a 25-class head:
+#   python tools/model_converters/mask2former_d2.py model_final_3c8ec9.pkl \
+#       checkpoints/mask2former_r50_coco-instance_25cls.pth --num-classes 25 \
+#       --config configs/novis/novis_r50_ovis.py
 _base_ = ['./novis_r50_ytvis19.py']
 
 data_root = 'data/ovis'
 max_iters = 16000
 top_k = 30
+load_from = 'checkpoints/mask2former_r50_coco-instance_25cls.pth'
 
 model = dict(decoder=dict(num_classes=25), test_cfg=dict(top_k=top_k))
 train_dataloader = dict(dataset=dict(

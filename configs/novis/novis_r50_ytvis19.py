@@ -16,11 +16,14 @@
 # `model.decoder.num_classes=K` too: a predicted label outside the split's
 # categories stops the evaluator with an error naming the file.
 #
-# The paper starts from COCO-pretrained Mask2Former weights (load_from=...).
-# For at least an ImageNet ResNet-50 from torchvision, use a short child:
-#   _base_ = './novis_r50_ytvis19.py'
-#   model = dict(backbone=dict(init_cfg=dict(
-#       type='Pretrained', checkpoint='checkpoints/resnet50-0676ba61.pth')))
+# As the paper, training starts from Mask2Former's COCO instance model
+# (model_final_3c8ec9.pkl, see plugins/novis/README.md), converted once:
+#   python tools/model_converters/mask2former_d2.py model_final_3c8ec9.pkl \
+#       checkpoints/mask2former_r50_coco-instance_40cls.pth --num-classes 40 \
+#       --config configs/novis/novis_r50_ytvis19.py
+# The network is Mask2Former's (sine encodings without offset, the pixel
+# decoder in float32, detectron2's test-time resize); the learned temporal
+# encoding, which Mask2Former has not, starts at zero.
 _base_ = ['../_base_/default_runtime.py']
 custom_imports = dict(imports=['plugins.novis'], allow_failed_imports=False)
 
@@ -47,6 +50,7 @@ model = dict(
         mask_channels=256, embed_dims=256, num_queries=100, num_heads=8,
         num_layers=9, num_levels=3, ffn_channels=2048, dropout=0.0,
         pre_norm=False, temporal_encoding='learned', max_frames=clip_len,
+        temporal_init='zeros',
         num_points=num_points, oversample_ratio=3.0,
         importance_sample_ratio=0.75,
         matcher=dict(type='HungarianMatcher', cost_class=2.0, cost_mask=5.0,
@@ -73,7 +77,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadVideoFrames'),
-    dict(type='ClipResize', shortest_edge=360, max_size=1333),
+    dict(type='ClipResize', shortest_edge=360, max_size=1333, backend='pil'),
     dict(type='PackVideoInputs'),
 ]
 
@@ -128,4 +132,5 @@ param_scheduler = [
          milestones=[4000, 8000], gamma=0.1),
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=8)
+load_from = 'checkpoints/mask2former_r50_coco-instance_40cls.pth'
 default_hooks = dict(checkpoint=dict(interval=2000))

@@ -1,6 +1,8 @@
 # NOVIS, ResNet-50, YouTube-VIS 2021 (Table 4: 14k iterations, LR drops at
 # 6k and 10k, top-k 10). Data under data/youtube_vis_2021 as released:
 # {train,valid}/JPEGImages and {train,valid}/instances.json.
+# Starts from the same converted COCO checkpoint as novis_r50_ytvis19.py
+# (40 classes).
 _base_ = ['./novis_r50_ytvis19.py']
 
 data_root = 'data/youtube_vis_2021'

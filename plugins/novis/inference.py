@@ -116,13 +116,15 @@ class VideoTrackResults:
         the queries' probabilities."""
         return self.prob_sum / self.num_clips
 
-    def top_k(self, k: int, video_length: int) -> InstanceData:
+    def top_k(self, k: int, video_length: int,
+              mask_score: bool = True) -> InstanceData:
         """The k best (track, class) pairs of the video.
 
-        Scores are the class probability (:meth:`class_probs`) times the
-        mask score (mean foreground probability inside the binary mask, over
-        all frames, as Mask2Former's); a track may appear with several
-        classes.
+        Scores are the class probability (:meth:`class_probs`) times, with
+        ``mask_score``, the mask score (mean foreground probability inside
+        the binary mask, over all frames, as Mask2Former's); without it the
+        class probability alone (Mask2Former-VIS's). A track may appear
+        with several classes.
 
         Returns:
             InstanceData: ``scores`` (k,), ``labels`` (k,) 0-based,
@@ -134,8 +136,10 @@ class VideoTrackResults:
             raise RuntimeError(f'video ended with frames {missing[:5]}... '
                                f'not predicted')
         probs = self.class_probs()  # (N, K)
-        mask_score = (self.score_num / (self.score_den + 1e-6)).float()
-        scores = (probs * mask_score[:, None]).flatten()  # (N*K,)
+        if mask_score:
+            score = (self.score_num / (self.score_den + 1e-6)).float()
+            probs = probs * score[:, None]
+        scores = probs.flatten()  # (N*K,)
         k = min(k, scores.numel())
         top, idx = scores.topk(k)
         num_classes = probs.shape[1]
@@ -251,12 +255,15 @@ class NOVISVideoState:
         self.results.add_frame(frame, logits, self.meta['pad_hw'],
                                self.meta['img_hw'], self.meta['ori_hw'])
 
-    def finish_video(self, top_k: int) -> InstanceData:
-        """Release the remaining frames and select the video's top k."""
+    def finish_video(self, top_k: int, mask_score: bool = True
+                     ) -> InstanceData:
+        """Release the remaining frames and select the video's top k
+        (see :meth:`VideoTrackResults.top_k`)."""
         if self.next_clip != len(self.clips):
             raise RuntimeError(
                 f'video ended after {self.next_clip} of {len(self.clips)} '
                 f'clips: frames are missing from the test chunks')
         for frame, avg in self.averager.flush():
             self._finish_frame(frame, avg)
-        return self.results.top_k(top_k, self.meta['video_length'])
+        return self.results.top_k(top_k, self.meta['video_length'],
+                                  mask_score)

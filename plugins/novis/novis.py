@@ -72,7 +72,9 @@ class NOVIS(BaseVideoSegmentor):
             clip's (Hungarian on mask IoU plus embedding cosine) and their
             mask logits, mapped back onto the plain grid, and class
             probabilities are averaged; tracking uses the plain clip's
-            embeddings.
+            embeddings; ``score`` (str): ``'class_mask'`` (default: class
+            probability times mask score, Mask2Former's) or ``'class'``
+            (the class probability alone, Mask2Former-VIS's).
         data_preprocessor (dict, optional): Defaults to
             ``VideoDataPreprocessor``.
         init_cfg (dict, optional): mmengine initialisation config.
@@ -100,12 +102,15 @@ class NOVIS(BaseVideoSegmentor):
             type='CosineClipTracker'))
         self.clip_len, self.stride = clip_len, stride
         self.use_overlap_embeddings = overlap_embeddings
-        self.test_cfg = dict(top_k=10, tta=None)
+        self.test_cfg = dict(top_k=10, tta=None, score='class_mask')
         unknown = set(test_cfg or {}) - set(self.test_cfg)
         if unknown:
             raise TypeError(f'NOVIS test_cfg: unknown keys {sorted(unknown)}'
                             f' (known: {sorted(self.test_cfg)})')
         self.test_cfg.update(test_cfg or {})
+        if self.test_cfg['score'] not in ('class_mask', 'class'):
+            raise ValueError(f"NOVIS test_cfg.score must be 'class_mask' or "
+                             f"'class', got {self.test_cfg['score']!r}")
         self.test_views = tta_views(**(self.test_cfg['tta'] or {}))
         self.auxiliary_head = (HEADS.build(auxiliary_head)
                                if auxiliary_head is not None else None)
@@ -152,8 +157,31 @@ class NOVIS(BaseVideoSegmentor):
 
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[SampleList] = None) -> Dict:
-        """Decoder outputs of a batch of clips (N, T, 3, H, W)."""
-        return self.decoder(*self._clip_feats(inputs))
+        """Raw network outputs of a batch of clips (``mode='tensor'``).
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W) preprocessed clips.
+            data_samples (list, optional): Unused.
+
+        Returns:
+            dict: ``backbone_feats``, the backbone maps (B, T, C_i, h_i,
+            w_i) finest first; ``mask_features`` (B, T, C_m, H/4, W/4) and
+            ``multi_scale_feats`` (the pixel decoder's encoder maps
+            (B, T, C, h_l, w_l), coarse to fine); ``cls_logits`` and
+            ``mask_logits``, lists of L + 1 predictions (before the first
+            decoder layer, then after each layer) of (B, Q, K + 1) and
+            (B, Q, T, H/4, W/4); ``embeds`` (B, Q, C), the normalised
+            last-layer queries.
+        """
+        feats: List[Tensor] = []
+        levels, mask_feats = self._clip_feats(inputs, feats)
+        out = self.decoder(levels, mask_feats)
+        b, t = inputs.shape[:2]
+        # (B*T, C, h, w) -> (B, T, C, h, w)
+        feats = [x.view(b, t, *x.shape[1:]) for x in feats]
+        return dict(backbone_feats=feats, mask_features=mask_feats,
+                    multi_scale_feats=levels, cls_logits=out['cls_logits'],
+                    mask_logits=out['mask_logits'], embeds=out['embeds'])
 
     # ------------------------------------------------------------ training
     @staticmethod
@@ -226,7 +254,8 @@ class NOVIS(BaseVideoSegmentor):
                 self._run_clip(start, end)
             if meta.get('is_last', True):
                 sample.pred_instances = self.state.finish_video(
-                    self.test_cfg['top_k'])
+                    self.test_cfg['top_k'],
+                    self.test_cfg['score'] == 'class_mask')
                 # the predictions cover the whole video, not just this chunk
                 sample.set_metainfo(dict(frame_ids=list(
                     range(self.state.meta['video_length']))))

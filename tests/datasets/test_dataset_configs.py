@@ -15,6 +15,7 @@ REAL = {
     'davis2016.py': 'davis', 'davis2017.py': 'davis',
     'youtube_vos2018.py': 'youtube-vos', 'youtube_vos2019.py': 'youtube-vos',
     'youtube_vis2019.py': 'youtube-vis', 'ovis.py': 'ovis',
+    'mose.py': 'mose', 'mose_v2.py': 'mose', 'vost.py': 'vost',
 }
 
 

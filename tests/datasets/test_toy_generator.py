@@ -24,7 +24,8 @@ def _files(root):
     return sorted(out)
 
 
-@pytest.mark.parametrize('fmt', ['davis', 'youtube-vos', 'youtube-vis'])
+@pytest.mark.parametrize('fmt', ['davis', 'youtube-vos', 'youtube-vis', 'mose',
+                                 'vost'])
 def test_same_seed_identical_files(tmp_path, fmt):
     kw = dict(videos=2, val_videos=1, frames=3, size=(32, 40))
     a, b, c = (str(tmp_path / n) for n in 'abc')

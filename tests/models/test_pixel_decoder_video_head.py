@@ -126,3 +126,19 @@ def test_attention_mask_rules():
     logits[0, 0, 0, 3, 3] = -5.0  # tube only outside the kept frames
     frame0 = head.attention_mask(logits, (4, 4), frame_keep=keep)
     assert not frame0[:, 0].any()  # blocked everywhere -> unblocked
+
+
+def test_pixel_decoder_runs_in_float32_under_autocast():
+    torch.manual_seed(0)
+    decoder = _pixel_decoder().eval()
+    feats = [torch.randn(1, c, SIZE // s, SIZE // s)
+             for c, s in zip((8, 16, 32, 64), (4, 8, 16, 32))]
+    plain = decoder(feats)[0]
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        inside = decoder([f.bfloat16() for f in feats])[0]
+    assert inside.dtype == torch.float32
+    # only the bfloat16 rounding of the inputs differs
+    torch.testing.assert_close(inside, plain, rtol=0.05, atol=0.05)
+    decoder.fp32 = False
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        assert decoder(feats)[0].dtype == torch.bfloat16

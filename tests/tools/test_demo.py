@@ -131,12 +131,28 @@ def test_inference_is_lazy_and_chunking_does_not_matter(data, monkeypatch):
 
 
 # -------------------------------------------------------------------- tool
-def test_demo_vos_writes_palette_masks_overlays_gif(tool, data, tmp_path):
+def _video_frames(path: str):
+    cap = cv2.VideoCapture(path)
+    frames = []
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        frames.append(img)
+    cap.release()
+    return frames
+
+
+def _no_partial_files(out) -> bool:
+    return not [p for p in out.rglob('*') if '.part' in p.name]
+
+
+def test_demo_vos_writes_palette_masks_and_overlay_mp4(tool, data, tmp_path):
     for k, path in enumerate(_inputs(data)):
         out = tmp_path / f'out{k}'
         assert tool.main([VOS_CFG, data['ckpt']['vos'], '--input', path,
                           '--mask', data['mask'], '--out', str(out),
-                          '--gif', '--chunk-len', '3']) == 0
+                          '--chunk-len', '3']) == 0
         masks = sorted(os.listdir(out / 'masks'))
         assert masks == [f'{t:05d}.png' for t in range(T)]
         for name in masks:
@@ -147,15 +163,36 @@ def test_demo_vos_writes_palette_masks_overlays_gif(tool, data, tmp_path):
                 assert set(np.unique(np.array(img))) <= {0, 1, 2}
         first = np.array(Image.open(out / 'masks' / '00000.png'))
         assert np.array_equal(first, data['ids'])
-        overlays = sorted(os.listdir(out / 'overlays'))
-        assert overlays == masks
-        with Image.open(out / 'overlays' / '00000.png') as img:
-            assert img.size == (W, H)
-            # object 1 is tinted with its palette colour (128, 0, 0)
-            assert np.array(img.convert('RGB'))[10, 10, 0] > 80
-        with Image.open(out / 'overlay.gif') as gif:
-            assert gif.n_frames == T
-        assert not [f for f in os.listdir(out) if f.endswith('.part')]
+        # the default: one overlay video, no GIF, no per-frame PNGs
+        assert sorted(os.listdir(out)) == ['masks', 'overlay.mp4']
+        frames = _video_frames(str(out / 'overlay.mp4'))
+        assert len(frames) == T and frames[0].shape == (H, W, 3)
+        # object 1 (rows / columns 4-18) is tinted half-way to its palette
+        # colour, (128, 0, 0) RGB: the green square (0, 200, 0) turns
+        # (64, 100, 0), up to the codec's loss
+        rgb = frames[0][12, 12, ::-1].astype(int)
+        assert np.abs(rgb - [64, 100, 0]).max() <= 16, rgb
+        assert _no_partial_files(out)
+
+
+def test_demo_gif_and_saved_frames_are_options(tool, data, tmp_path):
+    out = tmp_path / 'opts'
+    assert tool.main([VOS_CFG, data['ckpt']['vos'], '--input', data['frames'],
+                      '--mask', data['mask'], '--out', str(out), '--gif',
+                      '--save-frames']) == 0
+    overlays = sorted(os.listdir(out / 'overlays'))
+    assert overlays == [f'{t:05d}.png' for t in range(T)]
+    with Image.open(out / 'overlays' / '00000.png') as img:
+        assert img.size == (W, H)
+        assert tuple(np.array(img.convert('RGB'))[12, 12]) == \
+            (64, 100, 0)  # (0, 200, 0) half-way to (128, 0, 0)
+    with Image.open(out / 'overlay.gif') as gif:
+        assert gif.n_frames == T and gif.size == (W, H)
+        assert gif.info['duration'] == 100  # a folder plays at 10 fps
+        rgb = np.asarray(gif.convert('RGB')).astype(int)
+    assert np.abs(rgb[12, 12] - [64, 100, 0]).max() <= 12
+    assert len(_video_frames(str(out / 'overlay.mp4'))) == T
+    assert _no_partial_files(out)
 
 
 def test_demo_vis_writes_results_json_and_overlays(tool, data, tmp_path):
@@ -174,8 +211,9 @@ def test_demo_vis_writes_results_json_and_overlays(tool, data, tmp_path):
         assert len(inst['segmentations']) == T
         assert all(s is None or s['size'] == [H, W]
                    for s in inst['segmentations'])
-    assert sorted(os.listdir(out / 'overlays')) == \
-        [f'{t:05d}.png' for t in range(T)]
+    assert sorted(os.listdir(out)) == ['overlay.gif', 'overlay.mp4',
+                                       'results.json']
+    assert len(_video_frames(str(out / 'overlay.mp4'))) == T
     with Image.open(out / 'overlay.gif') as gif:
         assert gif.n_frames == T and gif.size == (24, 16)
 

@@ -25,7 +25,8 @@ from vostoolkit.registry import DATASETS
 from vostoolkit.utils import DataError
 from vostoolkit.utils.cli import run_tool
 from vostoolkit.visualization import (  # noqa: F401 (davis_palette: API)
-    clip_titles, davis_palette, overlay_sample, write_clip)
+    clip_titles, davis_palette, draw_title, open_video_writer,
+    overlay_sample)
 
 
 def build_dataset(cfg: Config, split: str):
@@ -51,7 +52,8 @@ def _as_packed(item: Dict) -> Dict:
 
 def browse(cfg: Config, split: str, out_dir: str, num: int, gif: bool,
            alpha: float = 0.5) -> List[str]:
-    """Write the first ``num`` items of a split; return the paths."""
+    """Write the first ``num`` items of a split; return the paths (one
+    GIF or PNG folder per item)."""
     dataset = build_dataset(cfg, split)
     os.makedirs(out_dir, exist_ok=True)
     written = []
@@ -62,8 +64,11 @@ def browse(cfg: Config, split: str, out_dir: str, num: int, gif: bool,
         meta = sample.metainfo
         name = str(meta.get('video_name', 'video')).replace(os.sep, '_')
         stem = osp.join(out_dir, f'{index:04d}_{name}')
-        written += write_clip(frames, clip_titles(meta, len(frames)), stem,
-                              gif)
+        # a GIF at 5 frames a second, else a folder of PNGs
+        with open_video_writer(stem + ('.gif' if gif else ''), 5) as writer:
+            for frame, title in zip(frames, clip_titles(meta, len(frames))):
+                writer.write(draw_title(frame, title))
+        written.append(writer.path)
         print(f'[{index + 1}/{min(num, len(dataset))}] {stem}'
               f"{'.gif' if gif else '/'} ({len(frames)} frames)")
     return written

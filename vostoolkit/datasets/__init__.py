@@ -7,13 +7,19 @@ from .toy import ensure_toy_dataset, generate_toy_dataset
 from . import transforms  # noqa: F401  (registers the transforms)
 from .youtube_vis import OVISDataset, YouTubeVISDataset
 from .youtube_vos import YouTubeVOSDataset
+from .mose import MOSEDataset, MOSEv2Dataset
+from .vost import VOSTDataset
 
 __all__ = [
     'BaseVideoDataset', 'DAVISDataset', 'YouTubeVOSDataset',
     'YouTubeVISDataset', 'OVISDataset', 'VOSClipSampler', 'VISClipSampler',
-    'generate_toy_dataset', 'ensure_toy_dataset'
+    'generate_toy_dataset', 'ensure_toy_dataset', 'MOSEDataset',
+    'MOSEv2Dataset', 'VOSTDataset'
 ]
 
 from .lvos import LVOSDataset  # noqa: E402
 
 __all__ += ['LVOSDataset']
+from .sav import SAVDataset  # noqa: E402
+
+__all__ += ['SAVDataset']

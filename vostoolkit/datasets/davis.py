@@ -42,6 +42,8 @@ class DAVISDataset(BaseVideoDataset):
     METAINFO = dict(dataset='DAVIS', classes=('object', ))
     TOY_FORMAT = 'davis'
     TASK = 'vos'
+    #: Numbered frames must have no gap (DAVIS numbers every frame).
+    CHECK_NUMBERING = True
 
     def __init__(self,
                  data_root: str,
@@ -102,10 +104,14 @@ class DAVISDataset(BaseVideoDataset):
             f'missing; is data_root a DAVIS root (ImageSets/, JPEGImages/, '
             f'Annotations/)?')
 
+    def _sequence_dirs(self, seq: str) -> Tuple[str, str]:
+        """(frame folder, annotation folder) of a sequence; layouts that
+        differ from DAVIS only here (MOSE, VOST) override it."""
+        return (osp.join(self.data_root, 'JPEGImages', self.resolution, seq),
+                osp.join(self.data_root, 'Annotations', self.resolution, seq))
+
     def _load_sequence(self, seq: str, split_file: str) -> dict:
-        img_dir = osp.join(self.data_root, 'JPEGImages', self.resolution, seq)
-        ann_dir = osp.join(self.data_root, 'Annotations', self.resolution,
-                           seq)
+        img_dir, ann_dir = self._sequence_dirs(seq)
         if not osp.isdir(img_dir):
             raise DataError(img_dir, f'frame folder of sequence {seq!r} '
                             f'(listed in {split_file}) is missing')
@@ -113,7 +119,8 @@ class DAVISDataset(BaseVideoDataset):
                  if n.lower().endswith('.jpg')]
         if not stems:
             raise DataError(img_dir, f'sequence {seq!r} has no .jpg frames')
-        _check_numbering(img_dir, stems)
+        if self.CHECK_NUMBERING:
+            _check_numbering(img_dir, stems)
         ann_names = set(list_dir(ann_dir)) if osp.isdir(ann_dir) else set()
         ann_paths = []
         for t, stem in enumerate(stems):

@@ -9,6 +9,7 @@ from .hooks import ExportModuleHook, TrainTimeBudgetHook
 from .loops import (VideoShardSampler, VideoTestLoop, VideoValLoop,
                     evaluate_gathered)
 from .optimizers import MultiOptimWrapperConstructor, resolve_submodule
+from .visualization_hook import VideoVisualizationHook
 
 __all__ = [
     'install_checkpoint_io', 'load_from_local_trusted',
@@ -16,5 +17,6 @@ __all__ = [
     'VOSSeparateDistributedDataParallel', 'init_cpu_distributed',
     'ExportModuleHook', 'TrainTimeBudgetHook',
     'VideoShardSampler', 'VideoTestLoop', 'VideoValLoop', 'evaluate_gathered',
-    'MultiOptimWrapperConstructor', 'resolve_submodule'
+    'MultiOptimWrapperConstructor', 'resolve_submodule',
+    'VideoVisualizationHook'
 ]

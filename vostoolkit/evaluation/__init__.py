@@ -33,3 +33,25 @@ from .metrics import LVOSMetric, LVOSSubmission  # noqa: E402
 
 __all__ += ['evaluate_lvos', 'load_lvos_meta', 'validate_lvos_zip',
             'LVOSMetric', 'LVOSSubmission']
+
+from .sav_eval import evaluate_sav  # noqa: E402
+from .sav_validate import validate_sav_zip  # noqa: E402
+from .metrics import SAVMetric, SAVSubmission  # noqa: E402
+
+__all__ += ['evaluate_sav', 'validate_sav_zip', 'SAVMetric', 'SAVSubmission']
+
+from .metrics import (MOSEMetric, MOSESubmission,  # noqa: E402
+                      MOSEv2Metric, MOSEv2Submission, VOSTMetric,
+                      VOSTSubmission)
+from .mose_eval import evaluate_mose, evaluate_mose_v2  # noqa: E402
+from .mose_vost_validate import (validate_mose_zip,  # noqa: E402
+                                 validate_vost_zip)
+from .submission import (write_mose_submission,  # noqa: E402
+                         write_vost_submission)
+from .vost_eval import evaluate_vost  # noqa: E402
+
+__all__ += ['evaluate_mose', 'evaluate_mose_v2', 'evaluate_vost',
+            'MOSEMetric', 'MOSEv2Metric', 'VOSTMetric', 'MOSESubmission',
+            'MOSEv2Submission', 'VOSTSubmission', 'validate_mose_zip',
+            'validate_vost_zip', 'write_mose_submission',
+            'write_vost_submission']

@@ -269,6 +269,25 @@ class MaskSource:
             raise DataError(where, 'prediction PNG missing')
         return decode_index_png(where)
 
+    def raw(self, rel: str) -> Union[str, bytes]:
+        """The file ``rel`` (a path below the prefix, '/'-separated): its
+        path in a folder, its bytes in a zip.
+
+        Raises:
+            DataError: naming the file when it is missing.
+        """
+        rel = self.prefix + rel
+        if self.is_zip:
+            try:
+                return self._zip_file().read(rel)
+            except KeyError:
+                raise DataError(f'{self.root}:{rel}', 'prediction PNG '
+                                'missing') from None
+        path = osp.join(self.root, *rel.split('/'))
+        if not osp.isfile(path):
+            raise DataError(path, 'prediction PNG missing')
+        return path
+
     def videos(self) -> List[str]:
         """Names of the video folders present."""
         if self.is_zip:

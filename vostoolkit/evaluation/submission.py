@@ -196,3 +196,28 @@ def write_vis_submission(out_file: PathLike, results: Iterable[dict],
             raw.write(b']')
     return dict(num_videos=len({r['video_id'] for r in results}),
                 num_results=len(results))
+
+
+def write_mose_submission(out_file: PathLike, videos: Iterable[VOSVideo],
+                          version: int = 1) -> Dict[str, int]:
+    """Write a MOSE submission zip: ``Annotations/<video>/<frame>.png``
+    (v1) or ``<video>/<frame>.png`` at the root (v2), every frame.
+
+    Args:
+        out_file (str): The zip to write.
+        videos (Iterable): ``(video, frame_names, (T, H, W) uint8 ids)``.
+        version (int): 1 or 2.
+    """
+    if version not in (1, 2):
+        raise ValueError(f'MOSE version must be 1 or 2, got {version!r}')
+    with atomic_zip(out_file) as zf:
+        return write_vos_pngs(zf, videos, 'Annotations/' if version == 1
+                              else '')
+
+
+def write_vost_submission(out_file: PathLike,
+                          videos: Iterable[VOSVideo]) -> Dict[str, int]:
+    """Write a VOST results zip (``<seq>/<frame>.png`` at the root, every
+    annotated frame)."""
+    with atomic_zip(out_file) as zf:
+        return write_vos_pngs(zf, videos)

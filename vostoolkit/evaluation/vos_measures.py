@@ -20,7 +20,7 @@ versions used as references in the tests.
 import math
 import warnings
 from functools import lru_cache
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -41,15 +41,22 @@ def boundary_radius(shape: Sequence[int], bound_th: float = BOUND_TH) -> int:
     return int(np.ceil(bound_th * np.linalg.norm(tuple(shape[:2]))))
 
 
-@lru_cache(maxsize=16)
-def disk(radius: int) -> np.ndarray:
-    """Disk structuring element: ``(2r+1, 2r+1)`` uint8, 1 where
-    ``x**2 + y**2 <= r**2`` (the definition of ``skimage.morphology.disk``).
+@lru_cache(maxsize=32)
+def disk(radius: float) -> np.ndarray:
+    """Disk structuring element of ``skimage.morphology.disk(radius)``.
+
+    Coordinates ``L = arange(-r, r + 1)`` on both axes, 1 where
+    ``x**2 + y**2 <= r**2``: ``(2r+1, 2r+1)`` uint8 and centred for a whole
+    ``r``. A fractional ``r`` (MOSE v2 passes one) gives skimage's
+    off-centre footprint: ``L`` starts at ``-r`` and has ``ceil(2r + 1)``
+    entries, so for ``r = 7.3`` the grid is ``-7.3, ..., 7.7`` (16 x 16).
     """
-    r = int(radius)
-    offsets = np.arange(-r, r + 1)
-    sq = offsets[None, :] ** 2 + offsets[:, None] ** 2
-    out = (sq <= r * r).astype(np.uint8)
+    r = float(radius)
+    if r == int(r):
+        r = int(r)
+    grid = np.arange(-r, r + 1)
+    sq = grid[None, :] ** 2 + grid[:, None] ** 2
+    out = (sq <= r ** 2).astype(np.uint8)
     out.setflags(write=False)
     return out
 
@@ -185,10 +192,35 @@ def pair_jf(gt: np.ndarray, pred: np.ndarray,
     Returns:
         tuple[float, float]: (J, F).
     """
+    inter, union, (f, ) = pair_counts_fs(gt, pred, (kernel, ))
+    if union == 0:
+        return 1.0, 1.0
+    return inter / union, f
+
+
+def pair_counts_fs(gt: np.ndarray, pred: np.ndarray,
+                   kernels: Sequence[np.ndarray]
+                   ) -> Tuple[int, int, List[float]]:
+    """Intersection, union and F at several boundary tolerances of one pair.
+
+    The general form of :func:`pair_jf` for rules that smooth J or match
+    boundaries with more than one disk (MOSE v2's adaptive F): the
+    boundaries are found once, on the pair's bounding box, and dilated with
+    each kernel (any footprint, centred by OpenCV's default anchor).
+
+    Args:
+        gt (np.ndarray): (H, W) bool ground truth.
+        pred (np.ndarray): (H, W) bool prediction.
+        kernels (Sequence[np.ndarray]): K uint8 footprints.
+
+    Returns:
+        tuple[int, int, list[float]]: intersection and union pixel counts,
+        and the K F values (all 1.0 when both masks are empty).
+    """
     union = gt | pred
     rows = np.flatnonzero(union.any(axis=1))
     if rows.size == 0:
-        return 1.0, 1.0
+        return 0, 0, [1.0] * len(kernels)
     cols = np.flatnonzero(union.any(axis=0))
     h, w = union.shape
     y0, y1 = max(int(rows[0]) - 1, 0), min(int(rows[-1]) + 2, h)
@@ -197,40 +229,48 @@ def pair_jf(gt: np.ndarray, pred: np.ndarray,
     p = pred[y0:y1, x0:x1]
     inter = int(np.count_nonzero(g & p))
     n_union = int(np.count_nonzero(union[y0:y1, x0:x1]))
-    gp = np.stack((g, p), axis=-1).view(np.uint8)  # (h, w, 2): gt, pred
+    gp = cv2.merge((g.view(np.uint8), p.view(np.uint8)))  # (h, w, 2)
     bounds = _paired_boundaries(gp)
     gb, pb = bounds[..., 0], bounds[..., 1]
     n_gt, n_pred = int(np.count_nonzero(gb)), int(np.count_nonzero(pb))
-    if n_pred == 0 or n_gt == 0:
-        f = _f_from_counts(n_pred, n_gt, 0, 0)
-    elif n_pred == n_gt and np.array_equal(gb, pb):
-        f = _f_from_counts(n_pred, n_gt, n_pred, n_gt)  # all matched
-    else:
-        dil = cv2.dilate(bounds.view(np.uint8), kernel).view(bool)
-        f = _f_from_counts(n_pred, n_gt,
-                           int(np.count_nonzero(pb & dil[..., 0])),
-                           int(np.count_nonzero(gb & dil[..., 1])))
-    return inter / n_union, f
+    fs = []
+    for kernel in kernels:
+        if n_pred == 0 or n_gt == 0:
+            f = _f_from_counts(n_pred, n_gt, 0, 0)
+        elif n_pred == n_gt and np.array_equal(gb, pb):
+            f = _f_from_counts(n_pred, n_gt, n_pred, n_gt)  # all matched
+        else:
+            dil = cv2.dilate(bounds.view(np.uint8), kernel).view(bool)
+            f = _f_from_counts(n_pred, n_gt,
+                               int(np.count_nonzero(pb & dil[..., 0])),
+                               int(np.count_nonzero(gb & dil[..., 1])))
+        fs.append(f)
+    return inter, n_union, fs
 
 
-def decay_bin_edges(n: int) -> np.ndarray:
+def decay_bin_edges(n: int, wrap_uint8: bool = False) -> np.ndarray:
     """Inclusive index edges of the 4 decay bins over ``n`` frames.
 
     ``round(linspace(1, n, 5) + 1e-10) - 1``; bin ``i`` spans
     ``edges[i] .. edges[i + 1]`` (inclusive, so neighbouring bins share an
-    edge frame). For ``n = 4``: ``[0, 1, 2, 2, 3]``. Indices are integers:
-    the official code casts them to uint8, which wraps past 256 frames
-    (see ``docs/evaluation.md``).
+    edge frame). For ``n = 4``: ``[0, 1, 2, 2, 3]``. The official DAVIS
+    code casts them to uint8, which wraps past 256 frames (see
+    ``docs/evaluation.md``); ``wrap_uint8=True`` reproduces that (VOST's
+    evaluator keeps the cast), the default keeps integer edges.
     """
-    edges = np.round(np.linspace(1, n, 5) + 1e-10) - 1
-    return edges.astype(np.int64)
+    edges = (np.round(np.linspace(1, n, 5) + 1e-10) - 1).astype(np.int64)
+    return edges % 256 if wrap_uint8 else edges
 
 
-def db_statistics(values: np.ndarray) -> Tuple[float, float, float]:
+def db_statistics(values: np.ndarray, wrap_uint8: bool = False
+                  ) -> Tuple[float, float, float]:
     """Mean, recall and decay of one object's per-frame values.
 
     Args:
         values (np.ndarray): (N,) per-frame J or F (NaN ignored).
+        wrap_uint8 (bool): uint8 bin edges as the official code has them:
+            edges wrap past 256 frames, and the slice end ``edge + 1`` is
+            computed in uint8 too (255 + 1 = 0, an empty bin, NaN decay).
 
     Returns:
         tuple[float, float, float]: mean, recall (fraction of values
@@ -241,11 +281,12 @@ def db_statistics(values: np.ndarray) -> Tuple[float, float, float]:
     if values.size == 0:
         nan = math.nan
         return nan, nan, nan
-    edges = decay_bin_edges(len(values))
+    edges = decay_bin_edges(len(values), wrap_uint8)
+    stop = (edges + 1) % 256 if wrap_uint8 else edges + 1
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', category=RuntimeWarning)
         mean = np.nanmean(values)
         recall = np.nanmean(values > 0.5)
-        first = np.nanmean(values[edges[0]:edges[1] + 1])
-        last = np.nanmean(values[edges[3]:edges[4] + 1])
+        first = np.nanmean(values[edges[0]:stop[1]])
+        last = np.nanmean(values[edges[3]:stop[4]])
     return float(mean), float(recall), float(first - last)

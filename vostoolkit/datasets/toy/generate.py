@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .sampling import sample_scene
+from .benchmark_writers import write_mose, write_vost
 from .long_writers import write_lvos, write_sav
 from .writers import (ToyVideoGT, write_davis, write_vis,
                       write_youtube_vos)
@@ -22,10 +23,13 @@ from .writers import (ToyVideoGT, write_davis, write_vis,
 FORMATS = {
     'davis': 'davis', 'youtube-vos': 'youtube-vos', 'ytvos': 'youtube-vos',
     'youtube-vis': 'youtube-vis', 'ytvis': 'youtube-vis', 'ovis': 'ovis',
-    'lvos': 'lvos', 'sav': 'sav'
+    'lvos': 'lvos', 'sav': 'sav', 'mose': 'mose', 'mose-v2': 'mose',
+    'mosev2': 'mose', 'vost': 'vost'
 }
 _KIND = {'davis': 'davis', 'youtube-vos': 'vos', 'youtube-vis': 'vis',
-         'ovis': 'vis', 'lvos': 'vos', 'sav': 'vos'}
+         'ovis': 'vis', 'lvos': 'vos', 'sav': 'vos', 'mose': 'davis',
+         'vost': 'davis'}
+EXTRA_WRITERS = {'mose': write_mose, 'vost': write_vost}
 _SPLIT_CODE = {'train': 0, 'val': 1, 'valid': 1, 'test-dev': 2}
 # layouts whose only split is an evaluation split (no train videos)
 _EVAL_ONLY = {'sav': 'val'}
@@ -33,7 +37,7 @@ SPEC_FILE = 'toy_spec.json'
 
 
 def _video_name(fmt: str, seed: int, split: str, idx: int) -> str:
-    if fmt == 'davis':
+    if fmt in ('davis', 'vost'):
         return f'toy-{split}-{idx:03d}'
     if fmt == 'sav':
         return f'sav_{idx + 1:06d}'
@@ -80,9 +84,9 @@ def generate_toy_dataset(out_dir: str,
     Args:
         out_dir (str): dataset root to write (created; existing files of
             the same names are overwritten).
-        fmt (str): 'davis', 'youtube-vos', 'youtube-vis', 'ovis', 'lvos'
-            or 'sav' (SA-V: the ``val`` split only, ``val_videos`` of
-            them).
+        fmt (str): 'davis', 'youtube-vos', 'youtube-vis', 'ovis', 'lvos',
+            'sav' (SA-V: the ``val`` split only, ``val_videos`` of them),
+            'mose' (MOSE v1 and v2 share it) or 'vost'.
         videos (int): train videos.
         frames (int): stored frames per video.
         size (tuple[int, int]): (H, W) of the frames.
@@ -118,7 +122,7 @@ def generate_toy_dataset(out_dir: str,
         raise ValueError('max_objects must be in 1..4 and num_categories '
                          'in 3..4')
     val_videos = -(-videos // 4) if val_videos is None else val_videos
-    val_name = 'val' if fmt in ('davis', 'sav') else 'valid'
+    val_name = 'val' if fmt in ('davis', 'sav', 'vost') else 'valid'
     counts = {'train': videos, val_name: val_videos}
     if fmt in _EVAL_ONLY:  # SA-V train ships as mp4 + JSON, not written
         counts = {_EVAL_ONLY[fmt]: val_videos}
@@ -142,6 +146,8 @@ def generate_toy_dataset(out_dir: str,
         gt = write_lvos(out_dir, splits, frame_stride, jpeg_quality, tick)
     elif fmt == 'sav':
         gt = write_sav(out_dir, splits, 4, jpeg_quality, tick)
+    elif fmt in EXTRA_WRITERS:
+        gt = EXTRA_WRITERS[fmt](out_dir, splits, jpeg_quality, tick)
     elif fmt == 'youtube-vos':
         gt = write_youtube_vos(out_dir, splits, frame_stride, all_frames,
                                jpeg_quality, tick)

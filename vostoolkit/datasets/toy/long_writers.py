@@ -101,9 +101,11 @@ def write_sav(root: str, splits: Dict[str, Sequence[VideoJob]],
             gt = _gt(name, stems, scene, ids)
             masks = sav_object_masks(scene, n)
             objs = sorted(scene.objects, key=lambda o: o.obj_id)
+            gt.obj_masks = {}
             for k, obj in enumerate(objs):
                 if not masks[k].any():
                     continue
+                gt.obj_masks[obj.obj_id] = masks[k]
                 folder = osp.join(base, 'Annotations_6fps', name,
                                   f'{obj.obj_id - 1:03d}')
                 for t in range(n):

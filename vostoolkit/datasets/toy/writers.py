@@ -4,7 +4,7 @@ import json
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -29,12 +29,15 @@ class ToyVideoGT:
         id_maps (np.ndarray): (T, H, W) uint8 visible object ids.
         categories (dict): object id -> category name.
         first_frames (dict): object id -> first stored frame where visible.
+        obj_masks (dict, optional): object id -> (T, H, W) bool full shape
+            of each written object (SA-V: masks of objects overlap).
     """
     name: str
     frame_names: List[str]
     id_maps: np.ndarray
     categories: Dict[int, str]
     first_frames: Dict[int, int]
+    obj_masks: Optional[Dict[int, np.ndarray]] = None
 
 
 _PALETTE = davis_palette().reshape(-1).tolist()

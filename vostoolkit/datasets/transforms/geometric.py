@@ -19,18 +19,41 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
+from PIL import Image
 
 from vostoolkit.registry import TRANSFORMS
 from .clip_utils import (apply_geometry, clip_hw, foreground, interp_flag,
                          update_scale_factor)
 
 
-def _resize_clip(results: Dict, out_hw: Tuple[int, int], interp: int) -> None:
-    """Resize every frame of the clip to ``out_hw`` = (H', W')."""
+def _pil_resize(arr: np.ndarray, size_wh: Tuple[int, int],
+                flag: int) -> np.ndarray:
+    """detectron2's ``ResizeTransform`` on a uint8 (H, W) or (H, W, C)
+    array: PIL bilinear (antialiased when shrinking) or, for masks
+    (``cv2.INTER_NEAREST``), PIL nearest; other dtypes go through cv2."""
+    if arr.dtype != np.uint8:
+        return cv2.resize(arr, size_wh, interpolation=flag)
+    method = (Image.NEAREST if flag == cv2.INTER_NEAREST else
+              Image.BILINEAR)
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        return np.asarray(Image.fromarray(arr).resize(size_wh, method))
+    if arr.ndim == 3:  # one PIL 'L' image per channel
+        return np.stack([_pil_resize(np.ascontiguousarray(arr[:, :, c]),
+                                     size_wh, flag)
+                         for c in range(arr.shape[2])], axis=2)
+    return np.asarray(Image.fromarray(arr).resize(size_wh, method))
+
+
+def _resize_clip(results: Dict, out_hw: Tuple[int, int], interp: int,
+                 backend: str = 'cv2') -> None:
+    """Resize every frame of the clip to ``out_hw`` = (H', W') with cv2 or
+    (``backend='pil'``) as detectron2 does."""
     h, w = clip_hw(results)
     new_h, new_w = out_hw
 
     def warp(arr, flag, border):
+        if backend == 'pil':
+            return _pil_resize(arr, (new_w, new_h), flag)
         return cv2.resize(arr, (new_w, new_h), interpolation=flag)
 
     apply_geometry(results, warp, out_hw, img_interp=interp)
@@ -48,6 +71,20 @@ def _fit_scale(h: int, w: int, scale: Sequence[int], keep_ratio: bool
     return max(1, int(h * factor + 0.5)), max(1, int(w * factor + 0.5))
 
 
+def _d2_shortest_edge(h: int, w: int, short: int,
+                      max_size: Optional[int]) -> Tuple[int, int]:
+    """(H', W') as detectron2's ``ResizeShortestEdge.get_output_shape``:
+    the short side becomes ``short`` exactly, the long side is scaled, both
+    are capped by ``max_size``, then rounded half up."""
+    scale = short / min(h, w)
+    new_h, new_w = (float(short), scale * w) if h < w else (scale * h,
+                                                            float(short))
+    if max_size is not None and max(new_h, new_w) > max_size:
+        cap = max_size / max(new_h, new_w)
+        new_h, new_w = new_h * cap, new_w * cap
+    return int(new_h + 0.5), int(new_w + 0.5)
+
+
 @TRANSFORMS.register_module()
 class ClipResize(BaseTransform):
     """Resize all frames of a clip to one size.
@@ -63,6 +100,12 @@ class ClipResize(BaseTransform):
       range, a list is a set of choices).
     * ``max_size`` caps the long edge after the shortest-edge rule.
 
+    ``backend='pil'`` resizes as detectron2's ``ResizeShortestEdge`` (the
+    test-time resize of Mask2Former and its video models): its arithmetic
+    for the output size, and PIL for uint8 frames (bilinear, which
+    antialiases when shrinking, unlike cv2's ``INTER_LINEAR``; masks with
+    PIL's nearest). Only ``interpolation='bilinear'`` goes with it.
+
     Required keys: ``imgs`` and/or mask keys. Modified: the per-frame keys,
     ``img_shape``. Added: ``scale`` ((w, h) drawn), ``scale_factor``,
     ``keep_ratio``.
@@ -74,7 +117,14 @@ class ClipResize(BaseTransform):
                  max_size: Optional[int] = None,
                  keep_ratio: bool = True,
                  sample_style: Optional[str] = None,
-                 interpolation: str = 'bilinear'):
+                 interpolation: str = 'bilinear', backend: str = 'cv2'):
+        if backend not in ('cv2', 'pil'):
+            raise ValueError(f"backend must be 'cv2' or 'pil', got "
+                             f'{backend!r}')
+        if backend == 'pil' and interpolation != 'bilinear':
+            raise ValueError(f"backend='pil' resizes as detectron2 does "
+                             f"(bilinear), got interpolation="
+                             f'{interpolation!r}')
         if (scale is None) == (shortest_edge is None):
             raise ValueError('ClipResize needs exactly one of scale and '
                              'shortest_edge')
@@ -100,6 +150,7 @@ class ClipResize(BaseTransform):
         self.keep_ratio = keep_ratio
         self.interpolation = interpolation
         self._interp = interp_flag(interpolation)
+        self.backend = backend
 
     def _draw_short(self) -> int:
         if self.sample_style == 'range':
@@ -112,6 +163,8 @@ class ClipResize(BaseTransform):
         if self.scale is not None:
             return _fit_scale(h, w, self.scale, self.keep_ratio)
         short = self._draw_short()
+        if self.backend == 'pil':
+            return _d2_shortest_edge(h, w, short, self.max_size)
         factor = short / min(h, w)
         if self.max_size is not None and max(h, w) * factor > self.max_size:
             factor = self.max_size / max(h, w)
@@ -120,7 +173,7 @@ class ClipResize(BaseTransform):
     def transform(self, results: Dict) -> Dict:
         h, w = clip_hw(results)
         out_hw = self._out_hw(h, w)
-        _resize_clip(results, out_hw, self._interp)
+        _resize_clip(results, out_hw, self._interp, self.backend)
         results['scale'] = (out_hw[1], out_hw[0])
         results['keep_ratio'] = self.keep_ratio
         return results
@@ -128,7 +181,8 @@ class ClipResize(BaseTransform):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(scale={self.scale}, shortest_edge='
                 f'{self.shortest_edge}, sample_style={self.sample_style}, '
-                f'max_size={self.max_size}, keep_ratio={self.keep_ratio})')
+                f'max_size={self.max_size}, keep_ratio={self.keep_ratio}, '
+                f'backend={self.backend!r})')
 
 
 @TRANSFORMS.register_module()

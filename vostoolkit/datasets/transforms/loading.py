@@ -73,7 +73,9 @@ def _clip_hw(results: Dict, k: int) -> Optional[tuple]:
 class LoadVOSAnnotations(BaseTransform):
     """Read the clip's id-mask PNGs (DAVIS / YouTube-VOS).
 
-    Palette PNGs hold object ids; 255 is void. With the item's
+    Palette PNGs hold object ids; 255 is void. Where ``ann_paths[t]`` is a
+    dict object id -> binary PNG (SA-V, overlapping objects), the
+    per-object masks are read instead (see :func:`_load_object_layers`). With the item's
     ``single_object`` (DAVIS 2016) ids 1..254 become 1, and a grayscale PNG
     (original 2016 release) gives object where the value is >= 128. A frame
     without an annotation file gives an empty mask and
@@ -89,6 +91,9 @@ class LoadVOSAnnotations(BaseTransform):
     """
 
     def transform(self, results: Dict) -> Dict:
+        if any(isinstance(results['ann_paths'][t], dict)
+               for t in _frame_ids(results)):
+            return _load_object_layers(results)
         single = bool(results.get('single_object', False))
         masks, voids, valid = [], [], []
         for k, t in enumerate(_frame_ids(results)):
@@ -124,6 +129,59 @@ class LoadVOSAnnotations(BaseTransform):
                        gt_frame_valid=valid, obj_ids=obj_ids,
                        obj_first_frames=[int(f) for f in first])
         return results
+
+
+def compose_id_map(layers: np.ndarray, obj_ids: List[int]) -> np.ndarray:
+    """(H, W) uint8 id map of (O, H, W) possibly overlapping binary masks:
+    larger objects are painted first, so where masks overlap the smaller
+    object (a hand on a person) keeps its pixels."""
+    out = np.zeros(layers.shape[1:], np.uint8)
+    areas = layers.reshape(len(layers), -1).sum(1, dtype=np.int64)
+    for k in sorted(range(len(layers)), key=lambda k: (-areas[k],
+                                                       -obj_ids[k])):
+        out[layers[k] > 0] = obj_ids[k]
+    return out
+
+
+def _load_object_layers(results: Dict) -> Dict:
+    """Per-object binary PNGs (SA-V): ``ann_paths[t]`` is a dict id ->
+    path on annotated frames. Adds ``gt_masks`` (T x (O, H, W) uint8, 1
+    where the object is; overlaps kept), ``gt_instance_ids`` (the
+    ``obj_ids``), ``gt_instance_valid`` ((O, T): the object has a PNG on
+    the frame), and the VOS keys with ``gt_obj_masks`` from
+    :func:`compose_id_map`."""
+    obj_ids = [int(i) for i in results.get('obj_ids', [])]
+    frame_ids = _frame_ids(results)
+    layers, ids, voids, valid = [], [], [], []
+    inst_valid = np.zeros((len(obj_ids), len(frame_ids)), bool)
+    for k, t in enumerate(frame_ids):
+        hw = _clip_hw(results, k)
+        paths = results['ann_paths'][t] or {}
+        if hw is None:
+            raise DataError(results['img_paths'][t], 'frame size unknown: '
+                            'load the frames before the annotations')
+        frame = np.zeros((len(obj_ids), *hw), np.uint8)
+        for n, oid in enumerate(obj_ids):
+            path = paths.get(oid)
+            if path is None:
+                continue
+            arr, _ = read_id_png(path, allow_gray=True, expected_hw=hw)
+            frame[n] = arr != 0
+            inst_valid[n, k] = True
+        layers.append(frame)
+        ids.append(compose_id_map(frame, obj_ids))
+        voids.append(np.zeros(hw, bool))
+        valid.append(bool(paths))
+    first = results.get('obj_first_frames') or {}
+    if isinstance(first, dict):
+        first = [int(first.get(i, first.get(str(i), 0))) for i in obj_ids]
+    results.update(gt_obj_masks=ids, gt_void=voids, gt_frame_valid=valid,
+                   obj_ids=obj_ids, obj_first_frames=[int(f) for f in first],
+                   gt_masks=layers,
+                   gt_instance_ids=np.array(obj_ids, np.int64),
+                   gt_labels=np.zeros(len(obj_ids), np.int64),
+                   gt_instance_valid=inst_valid)
+    return results
 
 
 @TRANSFORMS.register_module()

@@ -154,3 +154,40 @@ def join_vis_chunks(records: List[dict]) -> Tuple[np.ndarray, np.ndarray,
             for fid, rle in zip(r['frame_ids'], track):
                 tracks[i][fid] = rle
     return records[-1]['scores'], records[-1]['labels'], tracks
+
+
+def vos_object_predictions(sample: dict) -> Tuple[
+        str, List[int], List[str], Dict[int, np.ndarray], bool]:
+    """Per-object (T, H, W) bool predictions at ``ori_shape``.
+
+    A model that keeps objects apart (their masks may overlap) sets
+    ``pred_instances`` with ``instance_ids`` (O,) and ``masks``
+    (O, T, H, W); otherwise each object is ``pred_obj_masks == id``
+    (overlaps are then lost), for the ids in the sample's ``obj_ids`` (or
+    those in the map).
+
+    Returns:
+        tuple: video, frame ids, frame names, object id -> masks, and
+        whether the masks came from per-object predictions.
+    """
+    inst = sample.get('pred_instances')
+    if inst is not None and 'instance_ids' in inst and 'masks' in inst:
+        masks = to_numpy(inst['masks']).astype(bool)
+        if masks.ndim == 3:
+            masks = masks[:, None]  # (O, H, W) -> (O, 1, H, W)
+        ids = [int(i) for i in to_numpy(inst['instance_ids']).reshape(-1)]
+        if len(ids) != len(masks):
+            raise ValueError(f'video {video_key(sample)}: {len(ids)} '
+                             f'instance_ids for {len(masks)} mask tubes')
+        shape = ori_shape(sample)
+        per_obj = {i: resize_nearest(m, shape) for i, m in zip(ids, masks)}
+        num = masks.shape[1]
+        fids = frame_ids(sample, num)
+        return (video_key(sample), fids, frame_names(sample, fids), per_obj,
+                True)
+    video, fids, names, id_maps = vos_prediction(sample)
+    obj_ids = sample.get('obj_ids')
+    ids = ([int(i) for i in to_numpy(obj_ids).reshape(-1)]
+           if obj_ids is not None else
+           [int(i) for i in np.unique(id_maps) if i])
+    return video, fids, names, {i: id_maps == i for i in ids}, False

@@ -111,6 +111,43 @@ class YouTubeVOSSubmission(_PNGSubmission):
 
 
 @METRICS.register_module()
+class MOSESubmission(_PNGSubmission):
+    """Write a MOSE v1 submission zip: ``Annotations/<video>/<frame>.png``
+    for every frame, DAVIS palette, at the original frame size.
+
+    Args:
+        out_file (str): The zip to write.
+        collect_device (str): Device to gather results on.
+        prefix (str, optional): Metric name prefix (default 'submission').
+    """
+    zip_prefix = 'Annotations/'
+
+
+@METRICS.register_module()
+class MOSEv2Submission(_PNGSubmission):
+    """Write a MOSE v2 submission zip: ``<video>/<frame>.png`` at the zip
+    root (as ``zip -r`` inside the output folder gives) for every frame.
+
+    Args:
+        out_file (str): The zip to write.
+        collect_device (str): Device to gather results on.
+        prefix (str, optional): Metric name prefix (default 'submission').
+    """
+
+
+@METRICS.register_module()
+class VOSTSubmission(_PNGSubmission):
+    """Write a VOST results zip: ``<sequence>/<frame>.png`` at the zip
+    root for every annotated frame (the DAVIS layout).
+
+    Args:
+        out_file (str): The zip to write.
+        collect_device (str): Device to gather results on.
+        prefix (str, optional): Metric name prefix (default 'submission').
+    """
+
+
+@METRICS.register_module()
 class YouTubeVISSubmission(VISResultsMixin, BaseMetric):
     """Write a YouTube-VIS / OVIS submission zip with ``results.json``.
 

@@ -51,8 +51,7 @@ class DAVISMetric(BaseMetric):
     def _video(self, name: str) -> dict:
         info = self._videos.get(name)
         if info is None:
-            gt_dir = osp.join(self.gt_root, 'Annotations', self.resolution,
-                              name)
+            gt_dir = self._gt_dir(name)
             frames = list_pngs(gt_dir)
             if not frames:
                 raise DataError(gt_dir, 'no ground-truth PNGs')
@@ -63,6 +62,11 @@ class DAVISMetric(BaseMetric):
                         kernel=disk(boundary_radius(first.shape)))
             self._videos[name] = info
         return info
+
+    def _gt_dir(self, name: str) -> str:
+        """Ground-truth folder of a video (layouts other than DAVIS's
+        override it)."""
+        return osp.join(self.gt_root, 'Annotations', self.resolution, name)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Compute per-frame J and F of every evaluated frame of a chunk."""

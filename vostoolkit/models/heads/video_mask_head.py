@@ -18,7 +18,8 @@ from vostoolkit.models.base import BaseHead
 from vostoolkit.models.layers import (CrossAttentionLayer, FFNLayer,
                                       LearnedTemporalEncoding,
                                       SelfAttentionLayer,
-                                      SinePositionalEncoding)
+                                      SinePositionalEncoding,
+                                      SineTemporalEncoding)
 from vostoolkit.registry import HEADS
 
 from .video_mask_loss import VideoMaskLossMixin
@@ -70,9 +71,18 @@ class Mask2FormerVideoHead(VideoMaskLossMixin, BaseHead):
         dropout (float): Dropout in the decoder layers.
         pre_norm (bool): Pre-norm decoder layers.
         temporal_encoding (str): ``'learned'`` (NOVIS: a learned vector per
-            frame position added to the sinusoidal spatial encoding) or
-            ``'none'`` (spatial only, the ablation baseline).
+            frame position added to the sinusoidal spatial encoding),
+            ``'sine'`` (Mask2Former-VIS's 3-D sine encoding: a sinusoid of
+            the frame's position normalised by the clip length, see
+            :class:`SineTemporalEncoding`) or ``'none'`` (spatial only, the
+            ablation baseline).
         max_frames (int): Longest clip the learned encoding supports.
+        temporal_init (str): Initial value of the learned encoding:
+            ``'normal'`` (N(0, 1)) or ``'zeros'`` (for a decoder that starts
+            from weights pretrained without one, e.g. Mask2Former's).
+        positional_encoding (dict, optional): Options of the spatial
+            :class:`SinePositionalEncoding` (``num_feats`` is
+            ``embed_dims // 2``); default Mask2Former's (no offset).
         enforce_input_proj (bool): Project features even when
             ``in_channels == embed_dims``.
         matcher, loss_cls, loss_mask, loss_dice (dict): Configs of the
@@ -89,7 +99,9 @@ class Mask2FormerVideoHead(VideoMaskLossMixin, BaseHead):
                  num_layers: int = 9, num_levels: int = 3,
                  ffn_channels: int = 2048, dropout: float = 0.0,
                  pre_norm: bool = False, temporal_encoding: str = 'learned',
-                 max_frames: int = 8, enforce_input_proj: bool = False,
+                 max_frames: int = 8, temporal_init: str = 'normal',
+                 positional_encoding: Optional[dict] = None,
+                 enforce_input_proj: bool = False,
                  matcher: Optional[ConfigType] = None,
                  loss_cls: Optional[ConfigType] = None,
                  loss_mask: Optional[ConfigType] = None,
@@ -98,16 +110,20 @@ class Mask2FormerVideoHead(VideoMaskLossMixin, BaseHead):
                  importance_sample_ratio: float = 0.75,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
-        if temporal_encoding not in ('learned', 'none'):
-            raise ValueError(f"temporal_encoding must be 'learned' or "
-                             f"'none', got {temporal_encoding!r}")
+        if temporal_encoding not in ('learned', 'sine', 'none'):
+            raise ValueError(f"temporal_encoding must be 'learned', 'sine' "
+                             f"or 'none', got {temporal_encoding!r}")
         self.num_classes, self.num_queries = num_classes, num_queries
         self.num_heads, self.num_layers = num_heads, num_layers
         self.num_levels, self.embed_dims = num_levels, embed_dims
-        self.spatial_encoding = SinePositionalEncoding(embed_dims // 2)
-        self.temporal_encoding = (LearnedTemporalEncoding(
-            max_frames, embed_dims) if temporal_encoding == 'learned' else
-            None)
+        self.spatial_encoding = SinePositionalEncoding(
+            **{'num_feats': embed_dims // 2, **(positional_encoding or {})})
+        self.temporal_encoding: Optional[nn.Module] = None
+        if temporal_encoding == 'learned':
+            self.temporal_encoding = LearnedTemporalEncoding(
+                max_frames, embed_dims, init=temporal_init)
+        elif temporal_encoding == 'sine':
+            self.temporal_encoding = SineTemporalEncoding(embed_dims)
         self.input_proj = nn.ModuleList()
         for _ in range(num_levels):
             if in_channels != embed_dims or enforce_input_proj:
@@ -162,7 +178,8 @@ class Mask2FormerVideoHead(VideoMaskLossMixin, BaseHead):
             pos = self.spatial_encoding(x[:1])  # (1, C, h, w)
             pos = pos[:, None].expand(b, t, -1, -1, -1)  # (B, T, C, h, w)
             if self.temporal_encoding is not None:
-                temporal = self.temporal_encoding(t).to(x.dtype)  # (T, C)
+                temporal = self.temporal_encoding(t, x.device).to(
+                    x.dtype)  # (T, C)
                 pos = pos + temporal[None, :, :, None, None]
             # (B*T, C, h, w) -> (B, T, h, w, C)
             x = x.view(b, t, -1, h, w).permute(0, 1, 3, 4, 2)

@@ -3,13 +3,15 @@ from .ms_deform_attn import (MultiScaleDeformableAttention,
                              multi_scale_deformable_attention)
 from .ms_deform_attn_gather import gather_deformable_attention
 from .positional_encoding import (LearnedTemporalEncoding,
-                                  SinePositionalEncoding)
+                                  SinePositionalEncoding,
+                                  SineTemporalEncoding)
 from .transformer import (CrossAttentionLayer, DeformableEncoderLayer,
                           FFNLayer, SelfAttentionLayer)
 
 __all__ = [
     'multi_scale_deformable_attention', 'MultiScaleDeformableAttention',
     'deformable_attention', 'gather_deformable_attention',
-    'SinePositionalEncoding', 'LearnedTemporalEncoding', 'SelfAttentionLayer',
+    'SinePositionalEncoding', 'SineTemporalEncoding',
+    'LearnedTemporalEncoding', 'SelfAttentionLayer',
     'CrossAttentionLayer', 'FFNLayer', 'DeformableEncoderLayer'
 ]

@@ -53,6 +53,13 @@ class MSDeformAttnPixelDecoder(BaseNeck):
         ffn_channels (int): Hidden channels of the encoder FFNs.
         dropout (float): Encoder dropout.
         num_groups (int): GroupNorm groups.
+        positional_encoding (dict, optional): Options of the
+            :class:`SinePositionalEncoding` of the encoder levels
+            (``num_feats`` is ``feat_channels // 2``); default
+            Mask2Former's (no offset).
+        fp32 (bool): Run in float32 under autocast, as Mask2Former does
+            (its deformable attention does not support half precision);
+            the outputs are then float32.
         init_cfg (dict, optional): mmengine initialisation config.
     """
 
@@ -61,7 +68,9 @@ class MSDeformAttnPixelDecoder(BaseNeck):
                  num_encoder_levels: int = 3, num_encoder_layers: int = 6,
                  num_heads: int = 8, num_points: int = 4,
                  ffn_channels: int = 1024, dropout: float = 0.0,
-                 num_groups: int = 32, init_cfg: Optional[dict] = None):
+                 num_groups: int = 32,
+                 positional_encoding: Optional[dict] = None,
+                 fp32: bool = True, init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if not 0 < num_encoder_levels <= len(in_channels):
             raise ValueError(f'num_encoder_levels={num_encoder_levels} does '
@@ -75,7 +84,9 @@ class MSDeformAttnPixelDecoder(BaseNeck):
             for c in enc_in)
         self.level_embed = nn.Parameter(
             torch.empty(num_encoder_levels, feat_channels))
-        self.pos_encoding = SinePositionalEncoding(feat_channels // 2)
+        self.pos_encoding = SinePositionalEncoding(
+            **{'num_feats': feat_channels // 2, **(positional_encoding or {})})
+        self.fp32 = fp32
         self.encoder = nn.ModuleList(
             DeformableEncoderLayer(feat_channels, num_heads,
                                    num_encoder_levels, num_points,
@@ -153,6 +164,13 @@ class MSDeformAttnPixelDecoder(BaseNeck):
         if len(feats) != len(self.in_channels):
             raise ValueError(f'{type(self).__name__} expects '
                              f'{len(self.in_channels)} maps, got {len(feats)}')
+        if self.fp32:
+            with torch.autocast(feats[0].device.type, enabled=False):
+                return self._decode([f.float() for f in feats])
+        return self._decode(list(feats))
+
+    def _decode(self, feats: List[Tensor]) -> Tuple[Tensor, List[Tensor]]:
+        """:meth:`forward` after the checks, in the inputs' dtype."""
         k = len(feats) - self.num_encoder_levels
         outs = self._encode(list(feats[k:])[::-1])
         multi_scale = list(outs)

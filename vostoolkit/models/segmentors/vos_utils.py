@@ -84,7 +84,9 @@ def objects_given_on_frame(sample, t: int, known: Sequence[int]
 
     Args:
         sample (VideoDataSample): With ``gt_obj_masks`` (T, H, W) on the
-            frames where masks are given, and metainfo ``frame_ids``.
+            frames where masks are given, and metainfo ``frame_ids``; with
+            ``gt_instances`` (``instance_ids``, ``masks`` (O, T, H, W),
+            SA-V) an object's own mask is given, overlaps included.
         t (int): Frame index in the clip.
         known (Sequence[int]): Ids the video state already tracks.
 
@@ -106,5 +108,11 @@ def objects_given_on_frame(sample, t: int, known: Sequence[int]
         new = []
     if not new:
         return [], None
+    inst = sample.get('gt_instances')
+    if inst is not None and 'instance_ids' in inst and 'masks' in inst:
+        # per-object masks (SA-V): overlapping objects keep their full mask
+        pos = {int(i): n for n, i in enumerate(inst.instance_ids.tolist())}
+        if all(i in pos for i in new):
+            return new, inst.masks[[pos[i] for i in new], t].bool()
     ids = torch.tensor(new, device=gt.device)
     return new, gt[None] == ids[:, None, None]  # (K, H, W)

@@ -1,0 +1,31 @@
+# SA-V (Segment Anything Video) val / test, laid out as released:
+#   data/sav/sav_val/sav_val.txt                            (video list)
+#   data/sav/sav_val/JPEGImages_24fps/<vid>/00000.jpg         (every frame)
+#   data/sav/sav_val/Annotations_6fps/<vid>/<obj>/00000.png   (every 4th)
+# One binary PNG per object (masks overlap): samples carry per-object masks
+# (gt_instances) beside an id map (gt_obj_masks, the smaller object on top).
+# The training set (mp4 + JSON masklets) is not read. Videos are long at
+# 24 fps: tests read them in chunks of 32 frames. For the test split set
+# split='test' in the dataset, metric and writer.
+dataset_type = 'SAVDataset'
+data_root = 'data/sav'
+
+test_pipeline = [
+    dict(type='LoadVideoFrames'),
+    dict(type='LoadVOSAnnotations'),
+    dict(type='PackVideoInputs'),
+]
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='VideoShardSampler'),
+    dataset=dict(type=dataset_type, data_root=data_root, split='val',
+                 test_mode=True, test_chunk_len=32, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='SAVMetric', data_root=data_root, split='val')
+test_evaluator = val_evaluator
+# tools/test.py --submit: one binary PNG per object on the annotated frames,
+# the layout sam2's sav_evaluator.py reads as --pred_root
+submit_evaluator = dict(type='SAVSubmission', data_root=data_root,
+                        split='val')

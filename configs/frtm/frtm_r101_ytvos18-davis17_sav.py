@@ -1,0 +1,20 @@
+# FRTM-VOS "Ours" tested on SA-V val (J&F x100 with the sam2 sav_evaluator
+# rules): the checkpoint of frtm_r101_ytvos18-davis17. Each object starts
+# its target model on its first shown frame with its own mask; predictions
+# are the aggregated id map, so where objects overlap the written masks do
+# not (see docs/evaluation.md, SA-V).
+#
+#   python tools/test.py configs/frtm/frtm_r101_ytvos18-davis17_sav.py \
+#       work_dirs/frtm_r101_ytvos18-davis17/iter_50400.pth [--submit sav.zip]
+_base_ = ['./frtm_r101_ytvos18-davis17.py']
+
+sav_root = 'data/sav'  # under the base's data_root ('data')
+test_dataloader = dict(dataset=dict(
+    _delete_=True, type='SAVDataset', data_root=sav_root, split='val',
+    test_mode=True, test_chunk_len=32, pipeline={{_base_.test_pipeline}}))
+val_dataloader = test_dataloader
+test_evaluator = dict(_delete_=True, type='SAVMetric', data_root=sav_root,
+                      split='val')
+val_evaluator = test_evaluator
+submit_evaluator = dict(_delete_=True, type='SAVSubmission',
+                        data_root=sav_root, split='val')

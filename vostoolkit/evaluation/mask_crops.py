@@ -1,0 +1,139 @@
+"""Decoded masks kept as images, read back only around their foreground.
+
+An evaluator that compares one object at a time needs the pixels of the
+two masks near the object only: J and F of a pair are the same on the
+pair's bounding box grown by one pixel (see :func:`vos_measures.pair_jf`).
+:class:`MaskImage` decodes a PNG once, finds its foreground box in C
+(``PIL.Image.getbbox``) and hands out numpy arrays of a region, with the
+values that occur there, so the per-object work scales with the object,
+not with the frame.
+"""
+import io
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from PIL import Image
+
+from vostoolkit.utils import DataError
+
+Box = Tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 excluded)
+_PIL_MODES = ('P', 'L', '1')
+
+
+class MaskImage:
+    """One decoded single-channel mask PNG (palette indices or values).
+
+    Args:
+        data (str | bytes): A file path or the PNG bytes.
+        where (str): Name used in error messages.
+
+    Attributes:
+        shape (tuple): (H, W).
+        bbox (tuple | None): ``(x0, y0, x1, y1)`` of the non-zero pixels
+            (ends excluded), None for an empty mask.
+
+    Raises:
+        DataError: missing file, not an image, or more than one channel.
+    """
+    __slots__ = ('where', 'img', 'arr', 'shape', 'bbox', 'mode')
+
+    def __init__(self, data: Union[str, bytes], where: str) -> None:
+        self.where = where
+        try:
+            src = io.BytesIO(data) if isinstance(data, bytes) else data
+            img = Image.open(src)
+            img.load()  # decodes and closes a file it opened itself
+            self.mode = img.mode
+            if img.mode in _PIL_MODES:
+                self.img, self.arr = img, None
+            else:
+                self.img, self.arr = None, np.array(img)
+        except FileNotFoundError:
+            raise DataError(where, 'file not found') from None
+        except (OSError, ValueError, SyntaxError) as err:
+            raise DataError(where, f'cannot decode PNG ({err})') from None
+        if self.img is not None:
+            self.shape = (self.img.height, self.img.width)
+            self.bbox = self.img.getbbox()
+        else:
+            if self.arr.ndim != 2:
+                raise DataError(where, f'PNG mode {self.mode}: expected a '
+                                'single-channel mask (palette or grayscale)')
+            self.shape = self.arr.shape
+            self.bbox = _array_bbox(self.arr)
+
+    @classmethod
+    def from_array(cls, arr: np.ndarray, where: str) -> 'MaskImage':
+        """Wrap an (H, W) array (a prediction already in memory)."""
+        self = cls.__new__(cls)
+        self.where, self.img, self.mode = where, None, 'array'
+        self.arr = np.asarray(arr)
+        self.shape = self.arr.shape
+        self.bbox = _array_bbox(self.arr)
+        return self
+
+    @property
+    def empty(self) -> bool:
+        """No non-zero pixel."""
+        return self.bbox is None
+
+    def region(self, box: Box) -> Tuple[np.ndarray, List[int]]:
+        """Pixel values inside ``box`` and the distinct values there.
+
+        Returns:
+            tuple: (h, w) array (uint8 for palette / grayscale PNGs, bool
+            for 1-bit ones) and the sorted distinct values (ints).
+        """
+        x0, y0, x1, y1 = box
+        if self.img is None:
+            arr = self.arr[y0:y1, x0:x1]
+            return arr, np.unique(arr).tolist()
+        crop = self.img.crop(box)
+        hist = crop.histogram()
+        arr = np.asarray(crop)
+        if self.mode == '1':
+            return arr, [v for v, c in zip((0, 1), (hist[0], hist[255]))
+                         if c]
+        return arr, [v for v, c in enumerate(hist) if c]
+
+    def full(self) -> np.ndarray:
+        """The whole (H, W) array."""
+        return self.arr if self.img is None else np.asarray(self.img)
+
+    def distinct_values(self, box: Optional[Box] = None) -> List[int]:
+        """Distinct values of the whole mask; ``box`` must contain the
+        mask's non-zero pixels (defaults to its own box)."""
+        box = box or self.bbox
+        if box is None:
+            return [0]
+        _, values = self.region(box)
+        if 0 not in values and not covers(box, self.shape):
+            values = [0] + values
+        return values
+
+
+def _array_bbox(arr: np.ndarray) -> Optional[Box]:
+    rows = np.flatnonzero(arr.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(arr.any(axis=0))
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def covers(box: Box, shape: Sequence[int]) -> bool:
+    """Whether ``box`` is the whole (H, W) frame."""
+    return tuple(box) == (0, 0, int(shape[1]), int(shape[0]))
+
+
+def union_box(boxes: Sequence[Optional[Box]], shape: Sequence[int],
+              margin: int = 1) -> Optional[Box]:
+    """Smallest box holding every given box, grown by ``margin`` pixels and
+    clipped to the (H, W) frame; None when every box is None."""
+    boxes = [b for b in boxes if b is not None]
+    if not boxes:
+        return None
+    h, w = int(shape[0]), int(shape[1])
+    return (max(min(b[0] for b in boxes) - margin, 0),
+            max(min(b[1] for b in boxes) - margin, 0),
+            min(max(b[2] for b in boxes) + margin, w),
+            min(max(b[3] for b in boxes) + margin, h))
