@@ -319,7 +319,7 @@ class Mask2FormerVideoHead(VideoMaskLossMixin, BaseHead):
         queries = self.query_feat.weight[None].expand(b, -1, -1)  # (B, N, C)
         cls_logits, mask_logits, embeds = self.predict_heads(
             queries, features_for(-1))
-        all_cls, all_masks_ = [cls_logits], [mask_logits]
+        all_cls, tubes = [cls_logits], [mask_logits]
         for layer in range(self.num_layers):
             mem = memory[self.level_of_layer(layer)]
             attn_mask = self.attention_mask(mask_logits, mem.shape[1:])
@@ -328,10 +328,10 @@ class Mask2FormerVideoHead(VideoMaskLossMixin, BaseHead):
             cls_logits, mask_logits, embeds = self.predict_heads(
                 queries, features_for(layer))
             all_cls.append(cls_logits)
-            all_masks_.append(mask_logits)
+            tubes.append(mask_logits)
         if not all_masks:
-            all_masks_ = all_masks_[-1:]
-        return dict(cls_logits=all_cls, mask_logits=all_masks_,
+            tubes = tubes[-1:]
+        return dict(cls_logits=all_cls, mask_logits=tubes,
                     embeds=embeds, queries=queries, memory=memory,
                     mask_features=mask_features)
 
