@@ -147,8 +147,9 @@ class _WeightedRowSum(torch.autograd.Function):
         n, k = taps.shape
         if ctx.needs_input_grad[0]:
             # rows[i] receives sum over (q, k) with taps[q, k] == i of
-            # weights[q, k] * grad[q]: a bag sum over the sorted taps
-            sorted_taps, order = taps.flatten().sort()
+            # weights[q, k] * grad[q]: a bag sum over the sorted taps (a
+            # stable sort: the same sums in the same order on every run)
+            sorted_taps, order = taps.flatten().sort(stable=True)
             counts = torch.bincount(sorted_taps, minlength=rows.shape[0])
             offsets = counts.cumsum(0) - counts
             grad_rows = F.embedding_bag(
