@@ -4,9 +4,13 @@ every track kept as RLE until the video ends.
 
 Memory held for a video: the features of at most one clip of frames (in
 each test view, with test-time augmentation), the logits of the frames
-still covered by an open clip, and, per finished frame, N compressed RLE
-masks; nothing else grows with the video length.
+still covered by an open clip, the binary masks of at most
+``MAX_PENDING_FRAMES`` finished frames waiting for the RLE encoder thread,
+and, per finished frame, N compressed RLE masks; nothing else grows with
+the video length.
 """
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -17,6 +21,32 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .near_online import ClipLogitAverager, clip_schedule
+
+
+# Finished frames are RLE-encoded on one worker thread while the network
+# runs; at most this many frames wait for it (their binary masks in memory).
+MAX_PENDING_FRAMES = 2
+_rle_pool: Tuple[int, Optional[ThreadPoolExecutor]] = (-1, None)
+
+
+def _rle_worker() -> ThreadPoolExecutor:
+    """This process's encoder thread (a forked child starts its own)."""
+    global _rle_pool
+    if _rle_pool[0] != os.getpid():
+        _rle_pool = (os.getpid(), ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix='novis-rle'))
+    return _rle_pool[1]
+
+
+def _encode(masks: List[np.ndarray]) -> List[dict]:
+    """RLE of query chunks of binary masks (n, W, H) uint8, in order, with
+    str counts."""
+    rles = []
+    for m in masks:
+        rles += mask_utils.encode(m.transpose(2, 1, 0))  # (H, W, n), F order
+    for rle in rles:
+        rle['counts'] = rle['counts'].decode('ascii')
+    return rles
 
 
 class VideoTrackResults:
@@ -34,7 +64,9 @@ class VideoTrackResults:
         self.num_clips = 0
         self.score_num = torch.zeros(num_tracks, dtype=torch.float64)
         self.score_den = torch.zeros(num_tracks, dtype=torch.float64)
-        self.frames: Dict[int, List[dict]] = {}
+        # frame -> its N RLEs (a Future until the encoder thread is done)
+        self.frames: Dict[int, Future] = {}
+        self._pending: List[Future] = []
 
     def add_class_probs(self, probs: Tensor) -> None:
         """Add one clip's (N, K) class probabilities (track order)."""
@@ -45,7 +77,9 @@ class VideoTrackResults:
 
     def add_frame(self, frame: int, logits: Tensor, pad_hw: Sequence[int],
                   img_hw: Sequence[int], ori_hw: Sequence[int]) -> None:
-        """Finish a frame: up-sample its logits, binarise, RLE-encode.
+        """Finish a frame: up-sample its logits, binarise, accumulate the
+        mask scores, and queue the masks for RLE encoding (on a worker
+        thread).
 
         Args:
             frame (int): Video frame index.
@@ -54,8 +88,8 @@ class VideoTrackResults:
             pad_hw, img_hw, ori_hw: padded input size, its valid region
                 (the resized frame) and the original frame size.
         """
-        rles = []
-        for chunk in logits.split(self.query_chunk):
+        masks = []
+        for i, chunk in enumerate(logits.split(self.query_chunk)):
             x = F.interpolate(chunk[None].float(), size=tuple(pad_hw),
                               mode='bilinear', align_corners=False)
             x = x[:, :, :img_hw[0], :img_hw[1]]
@@ -64,17 +98,18 @@ class VideoTrackResults:
                                   align_corners=False)
             x = x[0]  # (1, n, H, W) -> (n, H, W)
             binary = x > 0
-            prob = x.sigmoid()
-            idx = slice(len(rles), len(rles) + chunk.shape[0])
-            inside = (prob * binary).flatten(1).sum(1)
+            idx = slice(i * self.query_chunk, i * self.query_chunk + len(x))
+            inside = torch.where(binary, x.sigmoid(), 0.0).flatten(1).sum(1)
             self.score_num[idx] += inside.double().cpu()
-            self.score_den[idx] += binary.flatten(1).sum(1).double().cpu()
-            # (H, W, n)
-            masks = binary.permute(1, 2, 0).cpu().numpy().astype(np.uint8)
-            rles += mask_utils.encode(np.asfortranarray(masks))
-        for rle in rles:
-            rle['counts'] = rle['counts'].decode('ascii')
-        self.frames[frame] = rles
+            self.score_den[idx] += binary.flatten(1).count_nonzero(
+                1).double().cpu()
+            # (n, W, H) C order is (H, W, n) Fortran order, as RLE wants
+            masks.append(binary.transpose(1, 2).contiguous().view(
+                torch.uint8).cpu().numpy())
+        self.frames[frame] = _rle_worker().submit(_encode, masks)
+        self._pending.append(self.frames[frame])
+        while len(self._pending) > MAX_PENDING_FRAMES:
+            self._pending.pop(0).result()
 
     def class_probs(self) -> Tensor:
         """(N, K) class probabilities of the tracks: the mean over clips of
@@ -113,7 +148,9 @@ class VideoTrackResults:
         result.scores = top
         result.labels = labels
         result.track_ids = tracks
-        result.rles = [[self.frames[f][int(q)] for f in range(video_length)]
+        frames = [self.frames[f].result() for f in range(video_length)]
+        self._pending.clear()
+        result.rles = [[frames[f][int(q)] for f in range(video_length)]
                        for q in tracks]
         return result
 

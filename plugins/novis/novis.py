@@ -263,7 +263,8 @@ class NOVIS(BaseVideoSegmentor):
         return finished
 
     def _run_clip(self, start: int, end: int) -> None:
-        out = self.decoder(*self.state.clip_features(start, end))
+        out = self.decoder(*self.state.clip_features(start, end),
+                           all_masks=False)
         cls_logits = out['cls_logits'][-1][0]  # (N, K + 1)
         mask_logits = out['mask_logits'][-1][0]  # (N, T, h, w)
         probs = cls_logits.softmax(-1)[:, :-1]  # drop "no object"
@@ -288,7 +289,8 @@ class NOVIS(BaseVideoSegmentor):
         probabilities averaged with those of the other test views."""
         sum_logits, sum_probs = mask_logits.clone(), probs.clone()
         for v, view in enumerate(self.test_views[1:], 1):
-            out = self.decoder(*self.state.clip_features(start, end, v))
+            out = self.decoder(*self.state.clip_features(start, end, v),
+                               all_masks=False)
             logits = logits_to_reference(out['mask_logits'][-1][0], view,
                                          mask_logits.shape[-2:])
             perm = match_queries(mask_logits, embeds, logits,

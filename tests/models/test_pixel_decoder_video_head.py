@@ -76,6 +76,28 @@ def test_video_head_shapes_and_loss():
     assert head.query_feat.weight.grad.abs().sum() > 0
 
 
+def test_inference_masks_at_level_size_give_the_same_outputs():
+    # all_masks=False predicts the intermediate tubes at the next layer's
+    # level size (for its attention mask) from resized mask features
+    torch.manual_seed(3)
+    head = _head(num_layers=4).eval()
+    ms = [torch.randn(2, T, C, h, w) for h, w in ((2, 3), (4, 6), (8, 12))]
+    mask_feats = torch.randn(2, T, C, 16, 24)
+    full = head(ms, mask_feats)
+    fast = head(ms, mask_feats, all_masks=False)
+    assert len(fast['cls_logits']) == 5 and len(fast['mask_logits']) == 1
+    assert fast['mask_logits'][0].shape == (2, 6, T, 16, 24)
+    for key in ('embeds', 'queries'):
+        torch.testing.assert_close(fast[key], full[key], rtol=0, atol=1e-5)
+    torch.testing.assert_close(fast['mask_logits'][-1],
+                               full['mask_logits'][-1], rtol=0, atol=1e-5)
+    torch.testing.assert_close(fast['cls_logits'][-1],
+                               full['cls_logits'][-1], rtol=0, atol=1e-5)
+    pred = head.predict(ms, mask_feats)
+    torch.testing.assert_close(pred['mask_logits'], full['mask_logits'][-1],
+                               rtol=0, atol=1e-5)
+
+
 def test_temporal_encoding_distinguishes_frames():
     torch.manual_seed(0)
     feats = torch.randn(B, 1, C, 4, 4).expand(-1, T, -1, -1, -1)

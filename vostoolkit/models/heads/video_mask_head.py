@@ -227,8 +227,10 @@ class Mask2FormerVideoHead(VideoMaskLossMixin, BaseHead):
         b, n, t = mask_logits.shape[:3]
         with torch.no_grad():
             # (B, N, T, H, W) -> (B, N*T, h, w)
-            m = F.interpolate(mask_logits.detach().flatten(1, 2), size=size,
-                              mode='bilinear', align_corners=False)
+            m = mask_logits.detach().flatten(1, 2)
+            if tuple(m.shape[-2:]) != tuple(size):
+                m = F.interpolate(m, size=size, mode='bilinear',
+                                  align_corners=False)
             blocked = (m.sigmoid() < 0.5).view(b, n, t, -1)  # (B, N, T, h*w)
             if frame_keep is not None:
                 blocked = blocked | ~frame_keep.view(1, 1, t, 1)
@@ -270,45 +272,73 @@ class Mask2FormerVideoHead(VideoMaskLossMixin, BaseHead):
 
     # ------------------------------------------------------------- forward
     def forward(self, multi_scale_feats: Sequence[Tensor],
-                mask_features: Tensor) -> Dict[str, object]:
+                mask_features: Tensor, *, all_masks: bool = True
+                ) -> Dict[str, object]:
         """Decode a batch of clips.
 
         Args:
             multi_scale_feats (Sequence[Tensor]): ``num_levels`` maps
                 (B, T, C_in, h_l, w_l), coarse to fine.
             mask_features (Tensor): (B, T, C_m, H, W) stride-4 features.
+            all_masks (bool): Predict every layer's tubes at the mask
+                features' size (the auxiliary losses need them). With False
+                (inference), only the last layer's are; each earlier
+                prediction serves only the next layer's attention mask and
+                is made at that layer's level size, from the mask features
+                resized to it (bilinear resizing is linear, so the same
+                logits up to float rounding, for 1/4 to 1/64 of the dot
+                products).
 
         Returns:
             dict: ``cls_logits`` and ``mask_logits``, lists of L + 1
             predictions (before the first layer, then after each layer) of
-            (B, N, K + 1) and (B, N, T, H, W); ``embeds`` (B, N, C) and
-            ``queries`` (B, N, C), the normalised and raw last-layer output;
-            ``memory`` (list[Memory]) and ``mask_features`` for re-decoding.
+            (B, N, K + 1) and (B, N, T, H, W) (with ``all_masks=False``,
+            ``mask_logits`` holds the last layer's only); ``embeds``
+            (B, N, C) and ``queries`` (B, N, C), the normalised and raw
+            last-layer output; ``memory`` (list[Memory]) and
+            ``mask_features`` for re-decoding.
         """
         memory = self.prepare_memory(multi_scale_feats)
-        b = mask_features.shape[0]
+        b, t = mask_features.shape[:2]
+        resized = {}
+
+        def features_for(layer: int) -> Tensor:
+            """Mask features for the prediction after ``layer`` (-1: before
+            the first): full size, or the next layer's level size."""
+            if all_masks or layer == self.num_layers - 1:
+                return mask_features
+            size = memory[self.level_of_layer(layer + 1)].shape[1:]
+            if size not in resized:
+                # (B, T, C, H, W) -> (B*T, C, h, w) -> (B, T, C, h, w)
+                x = F.interpolate(mask_features.flatten(0, 1), size=size,
+                                  mode='bilinear', align_corners=False)
+                resized[size] = x.view(b, t, *x.shape[1:])
+            return resized[size]
+
         query_pos = self.query_pos(b)
         queries = self.query_feat.weight[None].expand(b, -1, -1)  # (B, N, C)
-        cls_logits, mask_logits, embeds = self.predict_heads(queries,
-                                                             mask_features)
-        all_cls, all_masks = [cls_logits], [mask_logits]
+        cls_logits, mask_logits, embeds = self.predict_heads(
+            queries, features_for(-1))
+        all_cls, tubes = [cls_logits], [mask_logits]
         for layer in range(self.num_layers):
             mem = memory[self.level_of_layer(layer)]
             attn_mask = self.attention_mask(mask_logits, mem.shape[1:])
             queries = self.decode_layer(layer, queries, mem, attn_mask,
                                         query_pos)
             cls_logits, mask_logits, embeds = self.predict_heads(
-                queries, mask_features)
+                queries, features_for(layer))
             all_cls.append(cls_logits)
-            all_masks.append(mask_logits)
-        return dict(cls_logits=all_cls, mask_logits=all_masks, embeds=embeds,
-                    queries=queries, memory=memory,
+            tubes.append(mask_logits)
+        if not all_masks:
+            tubes = tubes[-1:]
+        return dict(cls_logits=all_cls, mask_logits=tubes,
+                    embeds=embeds, queries=queries, memory=memory,
                     mask_features=mask_features)
 
     def predict(self, multi_scale_feats: Sequence[Tensor],
                 mask_features: Tensor) -> Dict[str, Tensor]:
         """Last-layer predictions: ``cls_logits`` (B, N, K + 1),
         ``mask_logits`` (B, N, T, H, W), ``embeds`` (B, N, C)."""
-        out = self(multi_scale_feats, mask_features)
+        out = self(multi_scale_feats, mask_features, all_masks=False)
         return dict(cls_logits=out['cls_logits'][-1],
                     mask_logits=out['mask_logits'][-1], embeds=out['embeds'])

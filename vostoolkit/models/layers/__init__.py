@@ -1,5 +1,7 @@
 from .ms_deform_attn import (MultiScaleDeformableAttention,
+                             deformable_attention,
                              multi_scale_deformable_attention)
+from .ms_deform_attn_gather import gather_deformable_attention
 from .positional_encoding import (LearnedTemporalEncoding,
                                   SinePositionalEncoding,
                                   SineTemporalEncoding)
@@ -8,6 +10,7 @@ from .transformer import (CrossAttentionLayer, DeformableEncoderLayer,
 
 __all__ = [
     'multi_scale_deformable_attention', 'MultiScaleDeformableAttention',
+    'deformable_attention', 'gather_deformable_attention',
     'SinePositionalEncoding', 'SineTemporalEncoding',
     'LearnedTemporalEncoding', 'SelfAttentionLayer',
     'CrossAttentionLayer', 'FFNLayer', 'DeformableEncoderLayer'

@@ -1,6 +1,9 @@
 """Multi-scale deformable attention (Zhu et al., Deformable DETR) in PyTorch.
 
-The sampling is done with :func:`torch.nn.functional.grid_sample`, so it runs
+:func:`multi_scale_deformable_attention` is the plain implementation (one
+:func:`torch.nn.functional.grid_sample` per level): the reference that the
+faster paths of :mod:`.ms_deform_attn_gather` are tested against, and what
+``MultiScaleDeformableAttention(...).impl = 'plain'`` runs. All of them run
 on CPU and GPU without a compiled extension. Sampling locations follow the
 Deformable DETR convention: ``(x, y)`` normalised to ``[0, 1]`` over the
 level's width and height, pixel ``i`` covering ``[i / W, (i + 1) / W)`` (its
@@ -13,6 +16,12 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .ms_deform_attn_gather import (fused_available,
+                                    fused_deformable_attention,
+                                    gather_deformable_attention)
+
+IMPLS = ('auto', 'plain', 'gather', 'fused')
 
 
 def multi_scale_deformable_attention(value: Tensor, spatial_shapes: Tensor,
@@ -58,6 +67,42 @@ def multi_scale_deformable_attention(value: Tensor, spatial_shapes: Tensor,
     return out.transpose(1, 2).contiguous()  # (B, Nq, M*D)
 
 
+def deformable_attention(value: Tensor, spatial_shapes: Tensor,
+                         sampling_locations: Tensor, attention_weights: Tensor,
+                         impl: str = 'auto') -> Tensor:
+    """:func:`multi_scale_deformable_attention` by the chosen implementation.
+
+    Args:
+        value, spatial_shapes, sampling_locations, attention_weights: as
+            for :func:`multi_scale_deformable_attention`.
+        impl (str): ``'plain'`` (``grid_sample`` per level), ``'gather'``
+            (one weighted gather over all levels, :mod:`.ms_deform_attn_
+            gather`), ``'fused'`` (the gather compiled by ``torch.compile``;
+            CUDA with Triton only) or ``'auto'``: fused where available,
+            else gather. A fused call whose compilation fails falls back to
+            the gather.
+
+    Returns:
+        Tensor: (B, Nq, M * D).
+    """
+    if impl not in IMPLS:
+        raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
+    if impl == 'plain':
+        return multi_scale_deformable_attention(
+            value, spatial_shapes, sampling_locations, attention_weights)
+    if impl == 'fused' and not fused_available(value.device):
+        raise RuntimeError(f'the fused deformable attention needs a CUDA '
+                           f'device and Triton, got {value.device}')
+    if impl == 'fused' or (impl == 'auto' and fused_available(value.device)):
+        out = fused_deformable_attention(value, spatial_shapes,
+                                         sampling_locations,
+                                         attention_weights)
+        if out is not None:
+            return out
+    return gather_deformable_attention(value, spatial_shapes,
+                                       sampling_locations, attention_weights)
+
+
 class MultiScaleDeformableAttention(nn.Module):
     """Multi-scale deformable attention module (Deformable DETR, eq. 3).
 
@@ -70,6 +115,11 @@ class MultiScaleDeformableAttention(nn.Module):
         num_heads (int): Attention heads (``embed_dims`` must divide).
         num_levels (int): Feature levels.
         num_points (int): Sampling points per head and level.
+
+    Attributes:
+        impl (str): Sampling implementation, ``'auto'`` by default (see
+            :func:`deformable_attention`); set it to ``'plain'`` to run the
+            reference ``grid_sample`` path.
     """
 
     def __init__(self, embed_dims: int = 256, num_heads: int = 8,
@@ -86,6 +136,7 @@ class MultiScaleDeformableAttention(nn.Module):
             embed_dims, num_heads * num_levels * num_points)
         self.value_proj = nn.Linear(embed_dims, embed_dims)
         self.output_proj = nn.Linear(embed_dims, embed_dims)
+        self.impl = 'auto'
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -142,6 +193,6 @@ class MultiScaleDeformableAttention(nn.Module):
         normaliser = spatial_shapes.flip(-1).to(offsets.dtype)
         locations = (reference_points[:, :, None, :, None, :]
                      + offsets / normaliser[None, None, None, :, None, :])
-        out = multi_scale_deformable_attention(v, spatial_shapes, locations,
-                                               weights)
+        out = deformable_attention(v, spatial_shapes, locations, weights,
+                                   self.impl)
         return self.output_proj(out)
