@@ -159,9 +159,16 @@ def test_amp_modes_switch_every_optim_wrapper():
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
 def test_train_tool_amp_bf16_trains_on_cpu(tmp_path):
     from vostoolkit.testing import load_tool
+    from mmengine.logging import MessageHub
     train = load_tool('tools/train.py')
-    code = train.main([CONFIG, '--amp', 'bf16', '--work-dir', str(tmp_path),
-                       '--cfg-options', 'train_cfg.max_iters=2'])
+    hubs = set(MessageHub._instance_dict)
+    try:
+        code = train.main([CONFIG, '--amp', 'bf16', '--work-dir',
+                           str(tmp_path), '--cfg-options',
+                           'train_cfg.max_iters=2'])
+    finally:  # the Runner's MessageHub (its 'iter') stays out of others
+        for name in set(MessageHub._instance_dict) - hubs:
+            MessageHub._instance_dict.pop(name)
     assert code == 0
     dumped = Config.fromfile(tmp_path / 'tiny_baseline_synthetic.py')
     assert dumped.optim_wrapper.type == 'AutocastOptimWrapper'
