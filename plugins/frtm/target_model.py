@@ -389,18 +389,32 @@ class FRTMTargetModel(BaseTargetModel):
         return True
 
     def optimize_filter(self, state: FRTMTargetState, num_cg: int) -> None:
-        """One Gauss-Newton step on ``w2`` alone over the memory."""
+        """One Gauss-Newton step on ``w2`` alone over the memory.
+
+        The scores are linear in ``w2``: ``w2 * z`` and its adjoint are
+        evaluated as two matrix products with the memory's features (see
+        :func:`_filter_operator`), the same numbers as ``conv2d`` and its
+        weight gradient.
+        """
         proj, stencils, rhs, consts, weights = state.memory.samples()
+        apply, adjoint = _filter_operator(proj, self.filter_size)
+        gamma = weights.view(-1, 1, 1, 1)
+        reg = self.filter_reg[1]
 
-        def score_fn(w2_):
-            return self.filter(proj, w2_), proj
+        def linearize(params):
+            w2, = params
+            scores = apply(w2)
+            a_s = gamma * apply_normal(stencils, scores)
+            loss = (scores * a_s).sum() - 2 * (gamma * scores * rhs).sum() \
+                + (weights * consts).sum() + (reg * w2).pow(2).sum()
+            grad = adjoint(a_s - gamma * rhs) + reg * reg * w2
 
-        def tangent_fn(params, cache, v):
-            return self.filter(proj, v[0])
+            def normal_op(v):
+                out = adjoint(gamma * apply_normal(stencils, apply(v[0])))
+                return (out + reg * reg * v[0], )
 
-        linearize = self._linearize(score_fn, (stencils, rhs, consts,
-                                               weights),
-                                    self.filter_reg[1:], tangent_fn)
+            return loss, (grad, ), normal_op
+
         precond = None if self.precond is None else self.precond[1:]
         result = gauss_newton_cg(linearize, (state.w2, ), [num_cg], precond,
                                  state.cg)
@@ -414,3 +428,39 @@ class FRTMTargetModel(BaseTargetModel):
                 f'FRTMTargetModel expects (N, {self.in_channels}, h, w) '
                 f'features, got {tuple(feats.shape)}; set in_channels to '
                 f'the channels of the backbone map it reads')
+
+
+def _filter_operator(proj: Tensor, k: int):
+    """``w2 -> conv2d(proj, w2, padding=k // 2)`` for a one-channel filter,
+    and its adjoint, as matrix products (a one-output convolution is slow
+    on CPU).
+
+    Args:
+        proj (Tensor): (K, c, h, w) features.
+        k (int): Odd kernel size.
+
+    Returns:
+        tuple: ``apply(w2 (1, c, k, k)) -> (K, 1, h, w)`` and
+        ``adjoint(g (K, 1, h, w)) -> (1, c, k, k)``.
+    """
+    num, c, h, w = proj.shape
+    r = k // 2
+    cols = proj.permute(0, 2, 3, 1).reshape(-1, c)  # (K*h*w, c)
+    taps = [(i, j) for i in range(k) for j in range(k)]
+
+    def apply(w2: Tensor) -> Tensor:
+        per_tap = (cols @ w2.reshape(c, k * k)).view(num, h, w, k * k)
+        padded = F.pad(per_tap.permute(0, 3, 1, 2), (r, r, r, r))
+        out = proj.new_zeros((num, h, w))
+        for t, (i, j) in enumerate(taps):  # s[y, x] += P_t[y+i-r, x+j-r]
+            out = out + padded[:, t, i:i + h, j:j + w]
+        return out[:, None]
+
+    def adjoint(g: Tensor) -> Tensor:
+        padded = F.pad(g[:, 0], (r, r, r, r))  # (K, h + 2r, w + 2r)
+        shifted = torch.stack([padded[:, 2 * r - i:2 * r - i + h,
+                                      2 * r - j:2 * r - j + w]
+                               for i, j in taps], dim=-1)  # (K, h, w, k*k)
+        return (cols.t() @ shifted.reshape(-1, k * k)).view(1, c, k, k)
+
+    return apply, adjoint
