@@ -38,7 +38,8 @@ RULES = [
     (r'TSE\.(\w+)\.transform\.(.+)', 'encoders.{n}.encode.{rest}'),
     (r'RRB1\.(\w+)\.conv1x1\.(.+)', 'refiners.{n}.pre.reduce.{rest}'),
     (r'RRB1\.(\w+)\.bblock\.(.+)', 'refiners.{n}.pre.body.{rest}'),
-    (r'CAB\.(\w+)\.convreluconv\.(.+)', 'refiners.{n}.attention.attend.{rest}'),
+    (r'CAB\.(\w+)\.convreluconv\.(.+)',
+     'refiners.{n}.attention.attend.{rest}'),
     (r'RRB2\.(\w+)\.conv1x1\.(.+)', 'refiners.{n}.post.reduce.{rest}'),
     (r'RRB2\.(\w+)\.bblock\.(.+)', 'refiners.{n}.post.body.{rest}'),
 ]
