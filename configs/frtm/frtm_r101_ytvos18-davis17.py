@@ -1,7 +1,15 @@
-# FRTM-VOS "Ours" (Robinson et al.): frozen ImageNet ResNet-101,
-# target model D on conv4_x (c=96, t_s=8, N_GN=5, N_CGi=5, N_CG=10,
-# N_CGu=10), refinement network R trained on YouTube-VOS 2018 train +
-# DAVIS 2017 train (DAVIS 8 times per epoch). Tested on DAVIS 2017 val.
+# FRTM-VOS "Ours" (Robinson et al.) as the authors' code runs it: frozen
+# ImageNet ResNet-101, target model D on conv4_x (c=96, t_s=8, N_GN=5,
+# N_CGi=5, N_CG=10, N_CGu=10, M0 of 5 samples), refinement network R on
+# conv2_x..conv5_x, trained on YouTube-VOS 2018 train + DAVIS 2017 train
+# (DAVIS 8 times per epoch): the authors' training set "all". Tested on
+# DAVIS 2017 val. The authors' weights (rn101_all.pth), converted:
+#
+#   python tools/model_converters/frtm_official.py rn101_all.pth \
+#       checkpoints/frtm_r101_ytvos18-davis17_official.pth \
+#       --backbone checkpoints/resnet101-63fe2227.pth
+#   python tools/test.py configs/frtm/frtm_r101_ytvos18-davis17.py \
+#       checkpoints/frtm_r101_ytvos18-davis17_official.pth
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_iter_adam.py'
 ]
@@ -20,20 +28,22 @@ model = dict(
     type='FRTM',
     data_preprocessor=dict(
         type='VideoDataPreprocessor', mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32),
-    # F: max-pool output and conv2_x..conv5_x (sec. 3.5), frozen
+        std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=1),
+    # F: conv2_x..conv5_x, frozen (the max-pool output of sec. 3.5 is not
+    # read by the authors' refinement network)
     backbone=dict(
         type='ResNet', depth=101, frozen_stages=4, frozen_bn=True,
-        out_indices=('maxpool', 'layer1', 'layer2', 'layer3', 'layer4'),
+        out_indices=('layer1', 'layer2', 'layer3', 'layer4'),
         init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint)),
     target_model=dict(
         type='FRTMTargetModel', num_filters=96, filter_size=3,
-        filter_reg=(1e-4, 1e-2), kappa_min=0.1, num_gn_steps=5,
-        cg_iters_first=5, cg_iters=10, update_cg_iters=10,
-        update_interval=8, memory_size=80, learning_rate=0.1),
-    head=dict(type='FRTMRefinementHead', channels=64, final_channels=32),
-    augmenter=dict(type='FRTMFirstFrameAugmenter', num_samples=20),
-    target_level=3,  # conv4_x, stride 16
+        filter_reg=(1e-4, 1e-2), precond=(1e-4, 1e-2), kappa_min=0.1,
+        num_gn_steps=5, cg_iters_first=5, cg_iters=10, update_cg_iters=10,
+        update_interval=8, memory_size=80, learning_rate=0.1,
+        cg_forget_factor=0.9**750),
+    head=dict(type='FRTMRefinementHead', channels=64, batch_norm=True),
+    augmenter=dict(type='FRTMFirstFrameAugmenter', num_samples=5),
+    target_level=2,  # conv4_x, stride 16
     freeze_backbone=True,
     # M0 size while training R (the authors' training script uses 15)
     train_num_samples=15)

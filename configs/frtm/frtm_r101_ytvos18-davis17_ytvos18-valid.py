@@ -1,19 +1,25 @@
-# FRTM-VOS "Ours" on YouTube-VOS 2018 valid (server-scored): test with the
-# checkpoint of frtm_r101_ytvos18-davis17. Objects first given on a later
-# frame start their target model there.
+# FRTM-VOS "Ours" with the authors' rn101_all.pth on YouTube-VOS
+# 2018 valid, run on all frames (valid_all_frames; the zip holds the
+# annotated ones)
+# (their evaluate.py settings).
 #
+#   python tools/model_converters/frtm_official.py rn101_all.pth \
+#       checkpoints/frtm_r101_ytvos18-davis17_official.pth \
+#       --backbone checkpoints/resnet101-63fe2227.pth
 #   python tools/test.py configs/frtm/frtm_r101_ytvos18-davis17_ytvos18-valid.py \
-#       work_dirs/frtm_r101_ytvos18-davis17/iter_50400.pth --submit ytvos.zip
+#       checkpoints/frtm_r101_ytvos18-davis17_official.pth --submit ytvos.zip
 _base_ = ['./frtm_r101_ytvos18-davis17.py']
 
 test_dataloader = dict(dataset=dict(
-    _delete_=True, type='YouTubeVOSDataset', data_root={{_base_.ytvos_root}},
-    split='valid', test_mode=True, test_chunk_len=8,
+    _delete_=True, type='YouTubeVOSDataset',
+    data_root={{_base_.ytvos_root}},
+    split='valid', use_all_frames=True, test_mode=True, test_chunk_len=8,
     pipeline={{_base_.test_pipeline}}))
 val_dataloader = test_dataloader
 # `valid` has no full labels: testing writes the zip the server scores
 test_evaluator = dict(
     _delete_=True, type='YouTubeVOSSubmission',
-    out_file='work_dirs/frtm_r101_ytvos18-davis17_ytvos18-valid/submission.zip')
+    out_file='work_dirs/frtm_r101_ytvos18-davis17_ytvos18-valid/'
+    'submission.zip')
 val_evaluator = test_evaluator
 submit_evaluator = dict(_delete_=True, type='YouTubeVOSSubmission')

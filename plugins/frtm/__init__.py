@@ -1,22 +1,25 @@
 """FRTM-VOS: a target model learned online by Gauss-Newton, and an
 offline-trained refinement network (Robinson et al.)."""
-from .augmenter import FRTMFirstFrameAugmenter
+from .augmenter import FRTMFirstFrameAugmenter, blur_kernel
 from .frtm import FRTM
-from .gauss_newton import (GaussNewtonResult, conjugate_gradient,
-                           gauss_newton_cg, residual_loss)
-from .inference import FRTMObjectState, FRTMVideoInference, soft_aggregate
+from .gauss_newton import (CGState, GaussNewtonResult, conjugate_gradient,
+                           gauss_newton_cg)
+from .inference import FRTMObjectState, FRTMVideoInference, winner_labels
 from .memory import FRTMSampleMemory, initial_sample_weights
 from .refinement_head import (FRTMChannelAttention, FRTMRefinementHead,
                               FRTMRefinementModule, FRTMResidualBlock,
-                              FRTMScoreHead, FRTMTargetEncoder, masked_bce)
+                              FRTMScoreHead, FRTMTargetEncoder, FRTMUpsampler,
+                              masked_bce)
 from .target_model import FRTMTargetModel, FRTMTargetState, frtm_pixel_weights
+from .upsampled_l2 import apply_normal, bilinear_matrix, upsampled_l2_terms
 
 __all__ = [
-    'FRTM', 'FRTMFirstFrameAugmenter', 'GaussNewtonResult',
-    'conjugate_gradient', 'gauss_newton_cg', 'residual_loss',
-    'FRTMObjectState', 'FRTMVideoInference', 'soft_aggregate',
+    'FRTM', 'FRTMFirstFrameAugmenter', 'blur_kernel', 'CGState',
+    'GaussNewtonResult', 'conjugate_gradient', 'gauss_newton_cg',
+    'FRTMObjectState', 'FRTMVideoInference', 'winner_labels',
     'FRTMSampleMemory', 'initial_sample_weights', 'FRTMChannelAttention',
     'FRTMRefinementHead', 'FRTMRefinementModule', 'FRTMResidualBlock',
-    'FRTMScoreHead', 'FRTMTargetEncoder', 'masked_bce', 'FRTMTargetModel',
-    'FRTMTargetState', 'frtm_pixel_weights'
+    'FRTMScoreHead', 'FRTMTargetEncoder', 'FRTMUpsampler', 'masked_bce',
+    'FRTMTargetModel', 'FRTMTargetState', 'frtm_pixel_weights',
+    'apply_normal', 'bilinear_matrix', 'upsampled_l2_terms'
 ]

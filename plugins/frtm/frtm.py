@@ -31,17 +31,20 @@ class FRTM(BaseVideoSegmentor):
     target model per object (:class:`FRTMVideoInference`).
 
     Args:
-        backbone (dict): ``BACKBONES`` config returning the five maps of
-            sec. 3.5, shallowest first (ResNet ``out_indices=('maxpool',
-            'layer1', 'layer2', 'layer3', 'layer4')``).
+        backbone (dict): ``BACKBONES`` config returning the maps the head
+            reads, shallowest first (the authors' refinement network: ResNet
+            ``out_indices=('layer1', 'layer2', 'layer3', 'layer4')``, i.e.
+            conv2_x to conv5_x).
         target_model (dict): ``TARGET_MODELS`` config (``FRTMTargetModel``);
             ``in_channels`` defaults to the channels of ``target_level``.
         head (dict): ``HEADS`` config taking ``(scores, feats, out_size)``
             (``FRTMRefinementHead``; ``FRTMScoreHead`` for D-only);
             ``in_channels`` defaults to the backbone's for the refinement
             head.
-        augmenter (dict): ``TASK_UTILS`` config making M0.
-        target_level (int): Index of the map D reads (3: conv4_x).
+        augmenter (dict): ``TASK_UTILS`` config making M0 from a frame in
+            0..255 RGB (the frames are un-normalised with the data
+            preprocessor's mean and std for it, and normalised back).
+        target_level (int): Index of the map D reads (2: conv4_x).
         freeze_backbone (bool): Keep the backbone fixed (the paper). False
             trains it with the head (small configs without pretrained
             weights); D still gets no gradient.
@@ -51,10 +54,10 @@ class FRTM(BaseVideoSegmentor):
             used only while training R (e.g. fewer Gauss-Newton steps on
             CPU); inference always uses ``target_model`` as given.
         feature_chunk (int): Images per backbone call when extracting M0.
-        test_seed (int, optional): Seed of M0's augmentation and the target
-            models' initialisation at test time, re-applied for every video
-            (results do not depend on video order or sharding); ``None``:
-            unseeded.
+        test_seed (int, optional): Seed of M0's augmentation (restarted for
+            every object, as the authors' tracker) and of the target models'
+            initialisation (restarted for every video), so results do not
+            depend on video order or sharding; ``None``: unseeded.
         data_preprocessor (dict, optional): Defaults to
             ``VideoDataPreprocessor``.
         init_cfg (dict, optional): mmengine init config.
@@ -62,7 +65,7 @@ class FRTM(BaseVideoSegmentor):
 
     def __init__(self, backbone: dict, target_model: dict, head: dict,
                  augmenter: dict = dict(type='FRTMFirstFrameAugmenter'), *,
-                 target_level: int = 3, freeze_backbone: bool = True,
+                 target_level: int = 2, freeze_backbone: bool = True,
                  train_num_samples: Optional[int] = None,
                  train_target_overrides: Optional[dict] = None,
                  feature_chunk: int = 4, test_seed: Optional[int] = 0,
@@ -98,9 +101,10 @@ class FRTM(BaseVideoSegmentor):
         if freeze_backbone:
             self.backbone.requires_grad_(False)
         self.inference = FRTMVideoInference(
-            self.target_model, self.augmenter, self.extract_target_feats,
-            self.head, target_level, seed=test_seed)
+            self.target_model, self.first_frame_set, self.head, target_level,
+            seed=test_seed)
         self._rng = np.random.default_rng(0)
+        self._aug_rng = np.random.RandomState(0)
 
     def train(self, mode: bool = True) -> 'FRTM':
         super().train(mode)
@@ -120,10 +124,61 @@ class FRTM(BaseVideoSegmentor):
 
     @torch.no_grad()
     def extract_target_feats(self, images: Tensor) -> Tensor:
-        """Target-level features (S, C, h, w) of M0's images (S, 3, H, W)."""
-        outs = [self.backbone(chunk)[self.target_level]
+        """Target-level features (S, C, h, w) of M0's images (S, 3, H, W),
+        ``feature_chunk`` images at a time; a ResNet stops at that stage."""
+        outs = [self._target_map(chunk)
                 for chunk in images.split(self.feature_chunk)]
         return torch.cat(outs)
+
+    def _target_map(self, images: Tensor) -> Tensor:
+        backbone = self.backbone
+        names = getattr(backbone, 'out_indices', ())
+        stage = names[self.target_level] if names else None
+        if not (isinstance(stage, str) and stage.startswith('layer')
+                and hasattr(backbone, 'maxpool')):
+            return backbone(images)[self.target_level]
+        x = backbone.maxpool(backbone.relu(backbone.bn1(
+            backbone.conv1(images))))
+        for i in range(1, int(stage[len('layer'):]) + 1):
+            x = getattr(backbone, f'layer{i}')(x)
+        return x
+
+    def _to_pixels(self, images: Tensor) -> Tensor:
+        """(N, 3, H, W) normalised frames -> 0..255 RGB (exact bytes)."""
+        pre = self.data_preprocessor
+        if getattr(pre, 'mean', None) is not None:
+            images = images * pre.std.view(1, -1, 1, 1) + \
+                pre.mean.view(1, -1, 1, 1)
+        return images.round().clamp(0, 255)
+
+    def _from_pixels(self, images: Tensor) -> Tensor:
+        pre = self.data_preprocessor
+        if getattr(pre, 'mean', None) is None:
+            return images
+        return (images - pre.mean.view(1, -1, 1, 1)) / pre.std.view(
+            1, -1, 1, 1)
+
+    def first_frame_set(self, image: Tensor, mask: Tensor,
+                        rng: np.random.RandomState,
+                        num_samples: Optional[int] = None
+                        ) -> Tuple[Tensor, Tensor]:
+        """M0 of one frame: target-level features and masks.
+
+        Args:
+            image (Tensor): (3, H, W) normalised frame.
+            mask (Tensor): (H, W) object mask.
+            rng (np.random.RandomState): The augmenter's draws.
+            num_samples (int, optional): Size of M0 (default: the
+                augmenter's).
+
+        Returns:
+            tuple[Tensor]: features (S, C, h, w) and masks (S, 1, H, W).
+        """
+        pixels = self._to_pixels(image[None])[0]
+        images, masks = self.augmenter(pixels, mask, rng=rng,
+                                       num_samples=num_samples)
+        feats = self.extract_target_feats(self._from_pixels(images))
+        return feats, masks
 
     def learn_target(self, image: Tensor, mask: Tensor):
         """Augment one frame into M0 and learn a target state on it.
@@ -132,9 +187,8 @@ class FRTM(BaseVideoSegmentor):
             image (Tensor): (3, H, W) frame.
             mask (Tensor): (H, W) object mask.
         """
-        images, masks = self.augmenter(image, mask, rng=self._rng,
-                                       num_samples=self.train_num_samples)
-        feats = self.extract_target_feats(images)
+        feats, masks = self.first_frame_set(image, mask, self._aug_rng,
+                                            self.train_num_samples)
         return self.train_target_model.init_state(feats,
                                                   masks.to(feats.dtype))
 
@@ -227,13 +281,14 @@ class FRTM(BaseVideoSegmentor):
             meta = sample.metainfo
             h, w = meta.get('img_shape', clip.shape[-2:])[:2]
             out_hw = tuple(meta.get('ori_shape', (h, w))[:2])
+            clip = clip[..., :h, :w]  # D never sees padding
             labels = []
             for t in range(clip.shape[0]):
                 feats = self.extract_feats(clip[t:t + 1])
                 ids, masks = objects_given_on_frame(sample, t,
                                                     self.inference.obj_ids)
                 new = {} if masks is None else dict(
-                    zip(ids, masks.to(clip.device)))
+                    zip(ids, masks[:, :h, :w].to(clip.device)))
                 probs, ids = self.inference.step(meta['frame_ids'][t],
                                                  clip[t], feats, new)
                 labels.append(

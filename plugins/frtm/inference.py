@@ -1,9 +1,11 @@
-"""Multi-object online inference of FRTM-VOS (Algorithm 1, sec. 3.4).
+"""Multi-object online inference of FRTM-VOS (Algorithm 1, sec. 3.4), as
+the authors' tracker runs it.
 
 One target model per object on shared features; the refined per-object
-probabilities are fused by soft aggregation (RGMP); each object's model
-starts on the frame where its mask is first given, so objects that appear
-late (YouTube-VOS) are handled like the first frame's.
+probabilities are merged by :func:`min_odds_aggregate` (background = the
+smallest ``1 - p``, softmax over odds); each object's model starts on the
+frame where its mask is first given, so objects that appear late
+(YouTube-VOS) are handled like the first frame's.
 """
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -11,31 +13,21 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vostoolkit.models.segmentors.vos_utils import \
-    soft_aggregate as core_soft_aggregate
+from vostoolkit.models.segmentors.vos_utils import min_odds_aggregate
 
-from .augmenter import FRTMFirstFrameAugmenter
 from .target_model import FRTMTargetModel, FRTMTargetState
 
 RefineFn = Callable[[Tensor, Sequence[Tensor], Sequence[int]], Tensor]
-ExtractFn = Callable[[Tensor], Tensor]
+FirstFrameFn = Callable[[Tensor, Tensor, np.random.RandomState],
+                        Tuple[Tensor, Tensor]]
 
 
-def soft_aggregate(probs: Tensor, eps: float = 1e-7) -> Tensor:
-    """Fuse independent per-object probabilities (soft aggregation, RGMP).
-
-    The background probability is ``prod_m (1 - p_m)``; the probabilities
-    of background and objects are turned into logits ``log(p / (1 - p))``
-    and normalised by a softmax over the objects.
-
-    Args:
-        probs (Tensor): (O, H, W) per-object probabilities (O may be 0).
-
-    Returns:
-        Tensor: (O + 1, H, W) probabilities, background first, summing to
-        one over the first dimension.
-    """
-    return torch.softmax(core_soft_aggregate(probs, eps), dim=0)
+def winner_labels(agg: Tensor) -> Tensor:
+    """Keep each pixel's winning probability only: (O + 1, H, W) ->
+    (O + 1, H, W), zero except at the argmax (the labels of the updates)."""
+    winner = agg.argmax(dim=0, keepdim=True)  # (1, H, W)
+    rows = torch.arange(agg.shape[0], device=agg.device).view(-1, 1, 1)
+    return agg * (rows == winner)
 
 
 class FRTMObjectState:
@@ -55,29 +47,34 @@ class FRTMVideoInference:
     video test loop calls it through the model's ``reset_video_state``).
     The networks come in as callables, so this class holds no parameters.
 
+    Per frame: scores and refined probabilities of the started objects;
+    objects given on this frame overwrite them with their masks; the
+    probabilities are merged (:func:`min_odds_aggregate`) and each pixel
+    keeps its winner's probability (:func:`winner_labels`): these are the
+    labels the target models learn from. The frame's output is those labels
+    merged once more, as the authors write their masks: an object where it
+    wins with probability above 0.5, else background.
+
     Args:
         target_model (FRTMTargetModel): The online target model D.
-        augmenter (FRTMFirstFrameAugmenter): Makes M0 from a first frame.
-        extract (callable): ``(S, 3, H, W) images -> (S, C, h, w)`` target-
-            layer features (for M0).
+        first_frame (callable): ``(image (3, H, W), mask (H, W), rng) ->
+            (feats (S, C, h, w), masks (S, 1, H, W))``: M0's target-level
+            features and masks.
         refine (callable): ``(O, 1, h, w) scores, feature maps, (H, W) ->
             (O, 1, H, W) logits`` (the refinement or score head).
         target_level (int): Index of the target model's map among the
             feature maps given to :meth:`step`.
-        seed (int, optional): Seed of M0's augmentation and of the target
-            models' random initialisation, re-applied at every
-            :meth:`reset`, so a video's result does not depend on the videos
-            before it (nor on how they were split between processes).
-            ``None``: unseeded.
+        seed (int, optional): Seed of M0's draws, restarted for each object
+            (the authors' tracker seeds 0 before each object), and of the
+            target models' random initialisation, restarted at every
+            :meth:`reset`; ``None``: unseeded.
     """
 
     def __init__(self, target_model: FRTMTargetModel,
-                 augmenter: FRTMFirstFrameAugmenter, extract: ExtractFn,
-                 refine: RefineFn, target_level: int = 3,
-                 seed: Optional[int] = 0):
+                 first_frame: FirstFrameFn, refine: RefineFn,
+                 target_level: int = 2, seed: Optional[int] = 0):
         self.target_model = target_model
-        self.augmenter = augmenter
-        self.extract = extract
+        self.first_frame = first_frame
         self.refine = refine
         self.target_level = target_level
         self.seed = seed
@@ -87,10 +84,8 @@ class FRTMVideoInference:
         """Forget every object (call at the start of each video)."""
         self.objects: Dict[int, FRTMObjectState] = {}
         self.last_frame: Optional[int] = None
-        self.rng: Optional[np.random.Generator] = None
         self.generator: Optional[torch.Generator] = None
         if self.seed is not None:
-            self.rng = np.random.default_rng(self.seed)
             self.generator = torch.Generator().manual_seed(self.seed)
 
     @property
@@ -108,8 +103,8 @@ class FRTMVideoInference:
             image (Tensor): (3, H, W) frame as fed to the backbone.
             mask (Tensor): (H, W) given mask of the object.
         """
-        images, masks = self.augmenter(image, mask, rng=self.rng)
-        feats = self.extract(images)  # (S, C, h, w)
+        rng = np.random.RandomState(self.seed)
+        feats, masks = self.first_frame(image, mask, rng)
         state = self.target_model.init_state(feats, masks.to(feats.dtype),
                                              generator=self.generator)
         obj = FRTMObjectState(obj_id, frame_index, state)
@@ -130,8 +125,9 @@ class FRTMVideoInference:
                 first given on this frame.
 
         Returns:
-            tuple: (O + 1, H, W) aggregated probabilities (background first,
-            objects in the order of the returned ids) and the object ids.
+            tuple: (O + 1, H, W) output probabilities (background first,
+            objects in the order of the returned ids; their argmax is the
+            frame's labels) and the object ids.
         """
         new_masks = dict(new_masks or {})
         if self.last_frame is not None and frame_index <= self.last_frame:
@@ -139,23 +135,24 @@ class FRTMVideoInference:
                              f'{frame_index} after {self.last_frame}')
         self.last_frame = frame_index
         size = image.shape[-2:]
+        for obj_id, mask in new_masks.items():
+            self.start_object(obj_id, frame_index, image, mask)
         old = [o for o in self.objects.values() if o.obj_id not in new_masks]
         probs = self._predict(old, feats, size)  # (O_old, H, W)
-        new_ids = [i for i in new_masks]
+        new_ids = list(new_masks)
         if new_ids:
             given = torch.stack([new_masks[i].to(probs.device).bool()
                                  for i in new_ids]).to(probs.dtype)
             # a given annotation wins over the predictions
             probs = probs * (1 - given.amax(dim=0, keepdim=True))
             probs = torch.cat([probs, given], dim=0)
-        agg = soft_aggregate(probs)  # (O + 1, H, W)
-        for obj_id in new_ids:
-            self.start_object(obj_id, frame_index, image, new_masks[obj_id])
-        self._update(old, agg, feats)
+        labels = winner_labels(min_odds_aggregate(probs))  # (O + 1, H, W)
+        self._update(old, labels, feats)
+        out = min_odds_aggregate(labels[1:])
         ids = [o.obj_id for o in old] + new_ids
         order = [ids.index(i) for i in self.obj_ids]
-        agg = torch.cat([agg[:1], agg[1:][order]], dim=0)
-        return agg, self.obj_ids
+        out = torch.cat([out[:1], out[1:][order]], dim=0)
+        return out, self.obj_ids
 
     def _predict(self, objects: Sequence[FRTMObjectState],
                  feats: Sequence[Tensor], size: Sequence[int]) -> Tensor:
@@ -170,14 +167,10 @@ class FRTMVideoInference:
             logits = self.refine(scores, feats, size)  # (O, 1, H, W)
         return torch.sigmoid(logits)[:, 0]
 
-    def _update(self, objects: Sequence[FRTMObjectState], agg: Tensor,
+    def _update(self, objects: Sequence[FRTMObjectState], labels: Tensor,
                 feats: Sequence[Tensor]) -> None:
         """Add each started object's frame to its memory (Algorithm 1)."""
-        if not objects:
-            return
-        winner = agg.argmax(dim=0)  # (H, W)
         target_feats = feats[self.target_level]
         for k, obj in enumerate(objects):
-            label = agg[k + 1] * (winner == k + 1)
             self.target_model.update(obj.target, target_feats,
-                                     label[None, None])
+                                     labels[k + 1][None, None])

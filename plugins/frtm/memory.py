@@ -1,5 +1,5 @@
 """The sample memory M of one target object (FRTM-VOS sec. 3.1 and 3.4)."""
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -29,17 +29,19 @@ def initial_sample_weights(num_samples: int, original_weight: float = 2.0,
 class FRTMSampleMemory:
     """Training samples of one object's target model, with their weights.
 
-    Holds up to ``capacity`` samples ``(x_k, y_k, v_k, gamma_k)``: features
-    (already projected by the fixed first layer ``w1`` when used for
-    updates), labels, pixel weights and the sample weight. Storage is
-    allocated once, so memory stays flat however long the video is.
+    Holds up to ``capacity`` samples: features ``x_k`` (projected by the
+    fixed first layer ``w1``), the loss terms of their labels at the
+    features' resolution (see :mod:`.upsampled_l2`: a (9, h, w) stencil,
+    ``b_k`` (1, h, w) and ``c_k``) and the sample weight ``gamma_k``.
+    Storage is allocated once, so memory stays flat however long the video.
 
-    Weight rules (sec. 3.4): a new sample gets ``gamma_i = gamma_{i-1} /
-    (1 - eta)`` where ``gamma_{i-1}`` is the (normalised) weight of the
-    previously added sample and ``gamma_0 = eta``; the weights are then
-    normalised to sum to one, so each new frame carries ``eta`` of the total
-    and older samples decay geometrically. When full, the sample with the
-    smallest weight is evicted before the new one is inserted.
+    Weight rules (sec. 3.4, as the authors' code): the slot written is the
+    one of smallest weight over the whole capacity (an empty slot, weight 0,
+    while the memory is not full; else the lightest sample). The first
+    sample added after M0 gets ``eta`` against M0's weights divided by
+    ``1 - eta``; each later one ``gamma_prev / (1 - eta)``, where
+    ``gamma_prev`` is the (normalised) weight of the previous added sample.
+    The weights are then normalised to sum to one.
 
     Args:
         capacity (int): K_max, the most samples kept (80 in the paper).
@@ -59,83 +61,79 @@ class FRTMSampleMemory:
     def reset(self) -> None:
         """Forget every sample."""
         self.feats: Optional[Tensor] = None
-        self.labels: Optional[Tensor] = None
-        self.pixel_weights: Optional[Tensor] = None
+        self.stencils: Optional[Tensor] = None
+        self.rhs: Optional[Tensor] = None
+        self.consts: Optional[Tensor] = None
         self.weights: Optional[Tensor] = None
-        self.size = 0
-        self.last_weight = self.learning_rate  # gamma_0 = eta
         self.last_index: Optional[int] = None
 
     def __len__(self) -> int:
-        return self.size
+        return 0 if self.weights is None else int((self.weights > 0).sum())
 
-    def initialize(self, feats: Tensor, labels: Tensor, pixel_weights: Tensor,
-                   weights: Tensor) -> None:
+    def initialize(self, feats: Tensor, stencils: Tensor, rhs: Tensor,
+                   consts: Tensor, weights: Tensor) -> None:
         """Fill the memory with the initial set M0.
 
         Args:
-            feats (Tensor): (S, C, h, w) sample features.
-            labels (Tensor): (S, 1, H, W) labels in [0, 1].
-            pixel_weights (Tensor): (S, 1, H, W) pixel weights v_k.
+            feats (Tensor): (S, c, h, w) projected sample features.
+            stencils (Tensor): (S, 9, h, w) label stencils.
+            rhs (Tensor): (S, 1, h, w) ``U^T v y`` of each label.
+            consts (Tensor): (S,) ``sum v y^2`` of each label.
             weights (Tensor): (S,) sample weights gamma_k (normalised here).
         """
         num = feats.shape[0]
         if num > self.capacity:
             raise ValueError(f'M0 has {num} samples, more than the memory '
                              f'capacity {self.capacity}')
-        if not (labels.shape[0] == pixel_weights.shape[0] == weights.shape[0]
-                == num):
-            raise ValueError('feats, labels, pixel_weights and weights must '
+        if not (stencils.shape[0] == rhs.shape[0] == consts.shape[0]
+                == weights.shape[0] == num):
+            raise ValueError('feats, stencils, rhs, consts and weights must '
                              'have the same number of samples')
         self.reset()
         cap = self.capacity
         self.feats = feats.new_zeros((cap, *feats.shape[1:]))
-        self.labels = labels.new_zeros((cap, *labels.shape[1:]),
-                                       dtype=feats.dtype)
-        self.pixel_weights = torch.zeros_like(self.labels)
+        self.stencils = stencils.new_zeros((cap, *stencils.shape[1:]))
+        self.rhs = rhs.new_zeros((cap, *rhs.shape[1:]))
+        self.consts = consts.new_zeros(cap)
         self.weights = feats.new_zeros(cap)
         self.feats[:num] = feats.detach()
-        self.labels[:num] = labels.detach()
-        self.pixel_weights[:num] = pixel_weights.detach()
+        self.stencils[:num] = stencils.detach()
+        self.rhs[:num] = rhs.detach()
+        self.consts[:num] = consts.detach()
         self.weights[:num] = weights.detach() / weights.sum()
-        self.size = num
 
-    def add(self, feats: Tensor, label: Tensor, pixel_weights: Tensor) -> int:
-        """Insert one sample, evicting the lightest one when full.
-
-        Args:
-            feats (Tensor): (1, C, h, w) or (C, h, w) features.
-            label (Tensor): (1, 1, H, W) or (1, H, W) label in [0, 1].
-            pixel_weights (Tensor): same shape as ``label``.
+    def add(self, feats: Tensor, stencil: Tensor, rhs: Tensor,
+            const: Tensor) -> int:
+        """Insert one sample (shapes as one row of :meth:`initialize`'s).
 
         Returns:
             int: The slot the sample was written to.
         """
         if self.weights is None:
             raise RuntimeError('FRTMSampleMemory.add() before initialize()')
-        if self.size < self.capacity:
-            index = self.size
-            self.size += 1
+        index = int(torch.argmin(self.weights))
+        eta = self.learning_rate
+        if self.last_index is None:
+            self.weights /= 1.0 - eta
+            self.weights[index] = eta
         else:
-            index = int(torch.argmin(self.weights[:self.size]))
-            self.weights[index] = 0.0  # evicted
+            self.weights[index] = self.weights[self.last_index] / (1.0 - eta)
+        self.weights /= self.weights.sum()
         self.feats[index] = feats.detach().reshape(self.feats.shape[1:])
-        self.labels[index] = label.detach().reshape(self.labels.shape[1:])
-        self.pixel_weights[index] = pixel_weights.detach().reshape(
-            self.labels.shape[1:])
-        self.weights[index] = self.last_weight / (1.0 - self.learning_rate)
-        self.weights[:self.size] /= self.weights[:self.size].sum()
-        self.last_weight = float(self.weights[index])
+        self.stencils[index] = stencil.detach().reshape(
+            self.stencils.shape[1:])
+        self.rhs[index] = rhs.detach().reshape(self.rhs.shape[1:])
+        self.consts[index] = const.detach().reshape(())
         self.last_index = index
         return index
 
-    def samples(self):
-        """The stored samples: views of the used slots.
+    def samples(self) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """The samples of non-zero weight.
 
         Returns:
-            tuple[Tensor]: feats (K, C, h, w), labels (K, 1, H, W),
-            pixel weights (K, 1, H, W) and sample weights (K,).
+            tuple[Tensor]: feats (K, c, h, w), stencils (K, 9, h, w), rhs
+            (K, 1, h, w), consts (K,) and weights (K,).
         """
-        k = self.size
-        return (self.feats[:k], self.labels[:k], self.pixel_weights[:k],
-                self.weights[:k])
+        keep = self.weights > 0
+        return (self.feats[keep], self.stencils[keep], self.rhs[keep],
+                self.consts[keep], self.weights[keep])

@@ -1,14 +1,14 @@
 """FRTM-VOS refinement network R (sec. 3.2) and the D-only score head.
 
 R turns the coarse target scores ``s`` of the target model and the backbone
-features of five depths into full-resolution mask logits with a U-Net:
-at each depth ``d`` (deepest first) a target segmentation encoder (TSE)
-``T^d`` fuses the features with the scores, and a refinement module ``R^d``
-merges it with the refined output of the deeper level,
-``z^d = R^d(T^d(x^d, s), z^{d+1})`` (eq. 5). A final residual block turns
-``z^1`` into the logits.
+features of four depths (conv2_x to conv5_x, as the authors' ``SegNetwork``)
+into full-resolution mask logits with a U-Net: at each depth ``d`` (deepest
+first) a target segmentation encoder (TSE) ``T^d`` fuses the features with
+the scores, and a refinement module ``R^d`` merges it with the refined output
+of the deeper level, ``z^d = R^d(T^d(x^d, s), z^{d+1})`` (eq. 5). A final
+up-sampler turns ``z^1`` (stride 4) into logits at the image size.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -19,20 +19,20 @@ from vostoolkit.models.base import BaseHead
 from vostoolkit.registry import HEADS
 
 
-def _resize(x: Tensor, size: Sequence[int]) -> Tensor:
-    """Bilinear resize of (N, C, h, w) to ``size`` (no-op when equal)."""
+def _resize(x: Tensor, size: Sequence[int], mode: str = 'bilinear'
+            ) -> Tensor:
+    """Resize (N, C, h, w) to ``size`` (no-op when equal)."""
     if tuple(x.shape[-2:]) == tuple(size):
         return x
-    return F.interpolate(x, size=tuple(size), mode='bilinear',
-                         align_corners=False)
+    return F.interpolate(x, size=tuple(size), mode=mode, align_corners=False)
 
 
 class FRTMTargetEncoder(nn.Module):
-    """Target segmentation encoder T^d: features + scores -> encoding.
+    """Target segmentation encoder T^d (the authors' ``TSE``).
 
     The features are projected to ``channels`` (1x1 conv, ReLU, 1x1 conv),
     concatenated with the scores resized to their resolution, and encoded by
-    three 3x3 convolutions.
+    three 3x3 convolutions with ReLUs.
 
     Args:
         in_channels (int): Channels of the backbone map x^d.
@@ -44,50 +44,52 @@ class FRTMTargetEncoder(nn.Module):
                  score_channels: int = 1):
         super().__init__()
         self.project = nn.Sequential(
-            nn.Conv2d(in_channels, channels, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(in_channels, channels, 1), nn.ReLU(),
             nn.Conv2d(channels, channels, 1))
         mid = channels + score_channels
         self.encode = nn.Sequential(
-            nn.Conv2d(mid, mid, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(mid, mid, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(mid, channels, 3, padding=1), nn.ReLU(inplace=True))
+            nn.Conv2d(mid, mid, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(mid, mid, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(mid, channels, 3, padding=1), nn.ReLU())
 
-    def forward(self, feats: Tensor, scores: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward(self, proj: Tensor, scores: Tensor) -> Tensor:
         """Args:
-            feats (Tensor): (N, C_d, H_d, W_d) backbone features.
+            proj (Tensor): (N, channels, H_d, W_d) projected features
+                (:attr:`project` of the backbone map, shared by the objects
+                of an image).
             scores (Tensor): (N, 1, h, w) target scores (any resolution).
 
         Returns:
-            tuple[Tensor]: the encoding (N, channels, H_d, W_d) and the
-            projected features (N, channels, H_d, W_d).
+            Tensor: the encoding (N, channels, H_d, W_d).
         """
-        proj = self.project(feats)
-        x = torch.cat([proj, _resize(scores, feats.shape[-2:])], dim=1)
-        return self.encode(x), proj
+        x = torch.cat([proj, _resize(scores, proj.shape[-2:])], dim=1)
+        return self.encode(x)
 
 
 class FRTMResidualBlock(nn.Module):
-    """Residual block: a 1x1 conv to ``out_channels``, then
-    ``relu(h + conv3x3(relu(conv3x3(h))))``."""
+    """Refinement residual block (the authors' ``RRB``): a 1x1 conv, then
+    ``relu(h + conv3x3(relu(bn(conv3x3(h)))))``."""
 
-    def __init__(self, in_channels: int, out_channels: Optional[int] = None):
+    def __init__(self, channels: int, batch_norm: bool = True):
         super().__init__()
-        out_channels = out_channels or in_channels
-        self.reduce = nn.Conv2d(in_channels, out_channels, 1)
-        self.body = nn.Sequential(
-            nn.Conv2d(out_channels, out_channels, 3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False))
+        self.reduce = nn.Conv2d(channels, channels, 1)
+        layers = [nn.Conv2d(channels, channels, 3, padding=1)]
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(channels))
+        layers += [nn.ReLU(),
+                   nn.Conv2d(channels, channels, 3, padding=1, bias=False)]
+        self.body = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
-        """(N, C_in, H, W) -> (N, C_out, H, W)."""
+        """(N, C, H, W) -> (N, C, H, W)."""
         h = self.reduce(x)
         return F.relu(h + self.body(h))
 
 
 class FRTMChannelAttention(nn.Module):
-    """Channel attention block: the deeper level re-weights the channels of
-    the shallower one, then is added to it up-sampled.
+    """Channel attention block (the authors' ``CAB``): the deeper level
+    re-weights the channels of the shallower one, then is added to it
+    up-sampled.
 
     Global averages of both inputs are concatenated, passed through
     1x1 conv - ReLU - 1x1 conv - sigmoid, and scale the shallow map.
@@ -96,14 +98,14 @@ class FRTMChannelAttention(nn.Module):
     def __init__(self, channels: int = 64):
         super().__init__()
         self.attend = nn.Sequential(
-            nn.Conv2d(2 * channels, channels, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(2 * channels, channels, 1), nn.ReLU(),
             nn.Conv2d(channels, channels, 1))
 
     def forward(self, shallow: Tensor, deep: Tensor) -> Tensor:
         """Args:
             shallow (Tensor): (N, C, H, W) encoding of this level.
-            deep (Tensor): (N, C, h, w) output of the deeper level (h, w may
-                be 1 for the deepest level's pooled projection).
+            deep (Tensor): (N, C, h, w) output of the deeper level (1 x 1
+                for the deepest level: its pooled projection).
 
         Returns:
             Tensor: (N, C, H, W).
@@ -118,11 +120,11 @@ class FRTMRefinementModule(nn.Module):
     """R^d: residual block, channel attention with z^{d+1}, residual block.
     """
 
-    def __init__(self, channels: int = 64):
+    def __init__(self, channels: int = 64, batch_norm: bool = True):
         super().__init__()
-        self.pre = FRTMResidualBlock(channels)
+        self.pre = FRTMResidualBlock(channels, batch_norm)
         self.attention = FRTMChannelAttention(channels)
-        self.post = FRTMResidualBlock(channels)
+        self.post = FRTMResidualBlock(channels, batch_norm)
 
     def forward(self, encoding: Tensor, deeper: Tensor) -> Tensor:
         """(N, C, H, W) encoding and (N, C, h, w) deeper output ->
@@ -130,48 +132,48 @@ class FRTMRefinementModule(nn.Module):
         return self.post(self.attention(self.pre(encoding), deeper))
 
 
-def _repeat_for_objects(feats: Sequence[Tensor],
-                        num_rows: int) -> List[Tensor]:
-    """Share each image's features among its objects' score maps.
+class FRTMUpsampler(nn.Module):
+    """The final block: bicubic x2, 3x3 conv to ``channels // 2``, ReLU,
+    bicubic x2, bilinear to the image size, 3x3 conv to one logit."""
 
-    ``num_rows`` score rows for ``B`` images: rows ``b*O .. b*O+O-1`` belong
-    to image ``b``. Features (B, C, H, W) -> (B*O, C, H, W).
-    """
-    batch = feats[0].shape[0]
-    if num_rows == batch:
-        return list(feats)
-    if num_rows % batch:
-        raise ValueError(f'{num_rows} score maps cannot be shared among '
-                         f'{batch} images')
-    reps = num_rows // batch
-    return [f.repeat_interleave(reps, dim=0) for f in feats]
+    def __init__(self, channels: int = 64):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels // 2, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels // 2, 1, 3, padding=1)
+
+    def forward(self, x: Tensor, out_size: Sequence[int]) -> Tensor:
+        """(N, C, h, w) -> (N, 1, H, W) logits at ``out_size``."""
+        x = _resize(x, (2 * x.shape[-2], 2 * x.shape[-1]), 'bicubic')
+        x = F.relu(self.conv1(x))
+        x = _resize(x, (2 * x.shape[-2], 2 * x.shape[-1]), 'bicubic')
+        return self.conv2(_resize(x, out_size))
 
 
 @HEADS.register_module()
 class FRTMRefinementHead(BaseHead):
-    """The refinement network R of FRTM-VOS.
+    """The refinement network R of FRTM-VOS (the authors' ``SegNetwork``).
 
     Args:
         in_channels (Sequence[int]): Channels of the backbone maps, shallowest
-            first (ResNet-101: maxpool 64, conv2_x 256, conv3_x 512,
-            conv4_x 1024, conv5_x 2048; ResNet-18: 64, 64, 128, 256, 512).
+            first (ResNet-101: conv2_x 256, conv3_x 512, conv4_x 1024,
+            conv5_x 2048; ResNet-18: 64, 128, 256, 512).
         channels (int): Width of the network (64).
-        final_channels (int): Width of the final residual block (32).
+        batch_norm (bool): BatchNorm inside the residual blocks (the
+            authors' ``use_bn=True``).
         init_cfg (dict, optional): mmengine init config.
     """
 
-    def __init__(self, in_channels: Sequence[int] = (64, 256, 512, 1024,
-                                                     2048),
-                 channels: int = 64, final_channels: int = 32,
+    def __init__(self, in_channels: Sequence[int] = (256, 512, 1024, 2048),
+                 channels: int = 64, batch_norm: bool = True,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         self.in_channels = tuple(in_channels)
         self.encoders = nn.ModuleList(
             FRTMTargetEncoder(c, channels) for c in self.in_channels)
         self.refiners = nn.ModuleList(
-            FRTMRefinementModule(channels) for _ in self.in_channels)
-        self.final = FRTMResidualBlock(channels, final_channels)
-        self.predictor = nn.Conv2d(final_channels, 1, 3, padding=1)
+            FRTMRefinementModule(channels, batch_norm)
+            for _ in self.in_channels)
+        self.upsampler = FRTMUpsampler(channels)
 
     def forward(self, scores: Tensor, feats: Sequence[Tensor],
                 out_size: Sequence[int]) -> Tensor:
@@ -191,17 +193,17 @@ class FRTMRefinementHead(BaseHead):
             raise ValueError(f'FRTMRefinementHead takes '
                              f'{len(self.in_channels)} feature maps, got '
                              f'{len(feats)}')
-        feats = _repeat_for_objects(feats, scores.shape[0])
         deeper = None
         for level in reversed(range(len(feats))):
-            encoding, proj = self.encoders[level](feats[level], scores)
+            encoder = self.encoders[level]
+            # the projection depends on the image only: once per image
+            proj = _repeat_for_objects(encoder.project(feats[level]),
+                                       scores.shape[0])  # (B*O, C, H, W)
+            encoding = encoder(proj, _resize(scores, proj.shape[-2:]))
             if deeper is None:  # deepest: pooled projection of x^d
                 deeper = F.adaptive_avg_pool2d(proj, 1)
             deeper = self.refiners[level](encoding, deeper)
-        size = deeper.shape[-2:]
-        x = _resize(deeper, (2 * size[0], 2 * size[1]))
-        x = _resize(self.final(x), out_size)
-        return self.predictor(x)
+        return self.upsampler(deeper, out_size)
 
     def loss(self, scores: Tensor, feats: Sequence[Tensor], gt_masks: Tensor,
              valid: Optional[Tensor] = None) -> Dict[str, Tensor]:
@@ -224,6 +226,21 @@ class FRTMRefinementHead(BaseHead):
                 out_size: Sequence[int]) -> Tensor:
         """Mask probabilities (N, 1, H, W)."""
         return torch.sigmoid(self(scores, feats, out_size))
+
+
+def _repeat_for_objects(x: Tensor, num_rows: int) -> Tensor:
+    """Share each image's map among its objects' score maps.
+
+    ``num_rows`` score rows for ``B`` images: rows ``b*O .. b*O+O-1`` belong
+    to image ``b``. (B, C, H, W) -> (B*O, C, H, W).
+    """
+    batch = x.shape[0]
+    if num_rows == batch:
+        return x
+    if num_rows % batch:
+        raise ValueError(f'{num_rows} score maps cannot be shared among '
+                         f'{batch} images')
+    return x.repeat_interleave(num_rows // batch, dim=0)
 
 
 def masked_bce(logits: Tensor, targets: Tensor,

@@ -2,7 +2,10 @@
 
 The module holds hyper-parameters only: the weights learned for an object
 live in a :class:`FRTMTargetState` (one per object, reset per video), so one
-``FRTMTargetModel`` serves every object of every video.
+``FRTMTargetModel`` serves every object of every video. Optimisation follows
+the authors' code: residuals ``filter_reg * w`` for the regulariser,
+Polak-Ribiere CG with a forgetting factor, and one extra ``w2``-only
+Gauss-Newton step on the memory after the first-frame optimisation.
 """
 import math
 from typing import List, Optional, Sequence, Tuple
@@ -10,12 +13,14 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.func import vjp
 
 from vostoolkit.models.base import BaseTargetModel
 from vostoolkit.registry import TARGET_MODELS
 
-from .gauss_newton import gauss_newton_cg, residual_loss
+from .gauss_newton import CGState, gauss_newton_cg
 from .memory import FRTMSampleMemory, initial_sample_weights
+from .upsampled_l2 import apply_normal, upsampled_l2_terms
 
 
 def frtm_pixel_weights(labels: Tensor, kappa_min: float = 0.1,
@@ -30,7 +35,7 @@ def frtm_pixel_weights(labels: Tensor, kappa_min: float = 0.1,
     of small targets, against the stated aim; the authors' code uses the
     ``max`` reading.) Weights multiply the *squared* residuals. Labels with
     fewer than ``min_pixels`` target pixels (empty masks included) are not
-    re-weighted.
+    re-weighted (the authors' code).
 
     Args:
         labels (Tensor): (S, 1, H, W) labels; values above 0.5 are target.
@@ -63,10 +68,13 @@ class FRTMTargetState:
         w1 (Tensor | None): (c, C, 1, 1) projection learned on M0, then fixed.
         w2 (Tensor | None): (1, c, k, k) score filter, re-learned on updates.
         memory (FRTMSampleMemory): the sample memory M.
+        cg (CGState): the conjugate-gradient direction kept between updates.
+        current (Tensor | None): (1, c, h, w) projection of the frame last
+            given to ``predict`` (the sample an update adds).
         num_frames (int): frames seen since the object was initialised.
-        init_losses (list[float]): loss of eq. 2 along the first-frame
-            Gauss-Newton steps; ``update_losses`` the same for the last
-            update.
+        init_losses (list[float]): loss of eq. 2 before each first-frame
+            Gauss-Newton step; ``update_losses`` the same for the last
+            ``w2``-only step.
     """
 
     def __init__(self, memory: FRTMSampleMemory):
@@ -78,6 +86,8 @@ class FRTMTargetState:
         self.w1: Optional[Tensor] = None
         self.w2: Optional[Tensor] = None
         self.memory.reset()
+        self.cg = CGState()
+        self.current: Optional[Tensor] = None
         self.num_frames = 0
         self.num_updates = 0
         self.init_losses: List[float] = []
@@ -94,40 +104,42 @@ class FRTMTargetModel(BaseTargetModel):
 
     ``D(x; w) = w2 * (w1 * x)``: ``w1`` is a 1x1 convolution to
     ``num_filters`` channels, ``w2`` a ``filter_size`` convolution to one
-    channel, no biases. Both are drawn Kaiming-normal and learned on the
-    first-frame set M0 by ``num_gn_steps`` Gauss-Newton steps
-    (``cg_iters_first`` CG iterations in the first, ``cg_iters`` after) on
-    eq. 2; later updates, every ``update_interval`` frames, re-learn ``w2``
-    alone on the memory with one Gauss-Newton step of ``update_cg_iters`` CG
-    iterations (the problem is linear in ``w2``), ``w1`` staying fixed.
+    channel, no biases. Both start from PyTorch's default convolution init
+    and are learned on the first-frame set M0 by ``num_gn_steps``
+    Gauss-Newton steps (``cg_iters_first`` CG iterations in the first,
+    ``cg_iters`` after) on eq. 2; then ``w2`` alone takes one more step of
+    ``update_cg_iters`` on the memory (M0 projected by ``w1``). Later
+    updates, every ``update_interval`` frames, repeat that ``w2``-only step
+    on the memory, ``w1`` staying fixed.
 
     Args:
         in_channels (int): Channels of the input features (1024: conv4_x).
-        num_filters (int): c, the channels after ``w1`` (96; 32 when fast).
+        num_filters (int): c, the channels after ``w1`` (96).
         filter_size (int): Kernel size of ``w2`` (3).
-        filter_reg (Sequence[float]): lambda_1, lambda_2 of eq. 2 (the
-            authors' code: 1e-4 and 1e-2; the paper leaves them open).
+        filter_reg (Sequence[float]): Regularisation of ``w1``, ``w2``: the
+            residuals are ``filter_reg[j] * w_j`` (the authors' code), so
+            lambda_j of eq. 2 is its square.
         kappa_min (float): Minimum target influence of eq. 4.
         min_target_pixels (int): Labels with fewer target pixels are not
             pixel-weighted.
         num_gn_steps (int): N_GN on the first frame (5; 4 when fast).
         cg_iters_first (int): N_CGi, CG iterations of the first GN step.
         cg_iters (int): N_CG, CG iterations of the other GN steps.
-        update_cg_iters (int): N_CGu, CG iterations of an update (10; 5).
-        update_interval (int): t_s, update every this many frames (8; 16).
+        update_cg_iters (int): N_CGu, CG iterations of a ``w2`` step
+            (10; 5 when fast).
+        update_interval (int): t_s, update every this many frames (8).
         update (bool): False disables online updates ("no update" ablation).
         memory_size (int): K_max (80).
         learning_rate (float): eta of the sample weights (0.1).
         min_sample_pixels (int): Frames whose predicted mask has fewer target
-            pixels (> 0.5) are not added to the memory (the authors' code
-            skips them, so an occluded object does not teach its model that
-            it is absent); 0 adds every frame as Algorithm 1.
+            pixels (> 0.5) are not added to the memory (the authors' code);
+            0 adds every frame as Algorithm 1.
         precond (Sequence[float], optional): Per-layer diagonal
-            preconditioner of CG; default: the regularisation weights, as
-            the authors' code. None runs plain CG.
-        label_stride (int): Labels are area-averaged by this factor before
-            the loss (1: the given resolution, as the paper; larger values
-            trade accuracy for speed and memory on CPU).
+            preconditioner of CG (the authors': 1e-4, 1e-2). None runs
+            plain CG.
+        cg_forget_factor (float): Forgetting factor of the CG direction
+            carried between calls (the authors': ``0.9 ** 750``; 0
+            restarts CG at every Gauss-Newton step).
         init_cfg (dict, optional): Unused (nothing is learned offline).
     """
 
@@ -141,7 +153,7 @@ class FRTMTargetModel(BaseTargetModel):
                  memory_size: int = 80, learning_rate: float = 0.1,
                  min_sample_pixels: int = 10,
                  precond: Optional[Sequence[float]] = (1e-4, 1e-2),
-                 label_stride: int = 1,
+                 cg_forget_factor: float = 0.9**750,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if filter_size % 2 != 1:
@@ -167,29 +179,24 @@ class FRTMTargetModel(BaseTargetModel):
         self.learning_rate = learning_rate
         self.min_sample_pixels = min_sample_pixels
         self.precond = None if precond is None else tuple(precond)
-        if label_stride < 1:
-            raise ValueError(f'label_stride must be >= 1, got {label_stride}')
-        self.label_stride = label_stride
+        self.cg_forget_factor = cg_forget_factor
 
     # ------------------------------------------------------------ the model
     def init_weights_random(self, like: Tensor,
                             generator: Optional[torch.Generator] = None
                             ) -> Tuple[Tensor, Tensor]:
-        """Kaiming-normal ``w1`` (c, C, 1, 1) and ``w2`` (1, c, k, k).
-
-        Each weight is drawn from N(0, 2 / fan_in), on ``like``'s device and
-        dtype.
-        """
+        """``w1`` (c, C, 1, 1) and ``w2`` (1, c, k, k) drawn as PyTorch's
+        default convolution init: uniform in +-1/sqrt(fan_in)."""
         k = self.filter_size
         shapes = ((self.num_filters, self.in_channels, 1, 1),
                   (1, self.num_filters, k, k))
         weights = []
         for shape in shapes:
-            fan_in = shape[1] * shape[2] * shape[3]
-            w = torch.randn(shape, generator=generator, dtype=like.dtype,
-                            device='cpu' if generator is None
-                            else generator.device)
-            weights.append((w * math.sqrt(2.0 / fan_in)).to(like.device))
+            bound = 1.0 / math.sqrt(shape[1] * shape[2] * shape[3])
+            w = torch.rand(shape, generator=generator, dtype=like.dtype,
+                           device='cpu' if generator is None
+                           else generator.device)
+            weights.append(((2 * w - 1) * bound).to(like.device))
         return weights[0], weights[1]
 
     def project(self, feats: Tensor, w1: Tensor) -> Tensor:
@@ -200,65 +207,65 @@ class FRTMTargetModel(BaseTargetModel):
         """``w2 * z``: (N, c, h, w) -> (N, 1, h, w) scores."""
         return F.conv2d(proj, w2, padding=self.filter_size // 2)
 
-    @staticmethod
-    def upsample(scores: Tensor, size: Sequence[int]) -> Tensor:
-        """U: bilinear up-sampling of (N, 1, h, w) scores to ``size``."""
-        if tuple(scores.shape[-2:]) == tuple(size):
-            return scores
-        return F.interpolate(scores, size=tuple(size), mode='bilinear',
-                             align_corners=False)
-
-    def residuals(self, feats: Tensor, labels: Tensor, sqrt_weights: Tensor,
-                  w1: Optional[Tensor], w2: Tensor,
-                  with_w1_reg: bool = True) -> Tuple[Tensor, ...]:
-        """Residuals r_w of eq. 3, whose squared sum is the loss of eq. 2.
-
-        Args:
-            feats (Tensor): (S, C, h, w) features; when ``w1`` is None they
-                are already projected, (S, c, h, w).
-            labels (Tensor): (S, 1, H, W) labels.
-            sqrt_weights (Tensor): (S, 1, H, W) ``sqrt(gamma_k * v_k)``.
-            w1 (Tensor | None): (c, C, 1, 1) projection.
-            w2 (Tensor): (1, c, k, k) filter.
-            with_w1_reg (bool): Include ``sqrt(lambda_1) w1`` (only when
-                ``w1`` is given).
-
-        Returns:
-            tuple[Tensor]: data residuals (S, 1, H, W), then
-            ``sqrt(lambda_j) w_j`` for the regularised layers.
-        """
-        proj = feats if w1 is None else self.project(feats, w1)
-        scores = self.upsample(self.filter(proj, w2), labels.shape[-2:])
-        data = sqrt_weights * (scores - labels)
-        reg1, reg2 = (math.sqrt(r) for r in self.filter_reg)
-        if w1 is None or not with_w1_reg:
-            return data, reg2 * w2
-        return data, reg1 * w1, reg2 * w2
-
-    def loss(self, feats: Tensor, labels: Tensor, sample_weights: Tensor,
-             w1: Optional[Tensor], w2: Tensor,
-             pixel_weights: Optional[Tensor] = None) -> Tensor:
-        """The loss of eq. 2 (a 0-dim tensor); arguments as in
-        :meth:`residuals`, ``sample_weights`` (S,) and optional pixel weights
-        (S, 1, H, W) (default: eq. 4 of ``labels``)."""
-        if pixel_weights is None:
-            pixel_weights = self.pixel_weights(labels)
-        sqrt_w = (sample_weights.view(-1, 1, 1, 1) * pixel_weights).sqrt()
-        return residual_loss(self.residuals(feats, labels, sqrt_w, w1, w2))
-
-    def prepare_labels(self, masks: Tensor) -> Tensor:
-        """Area-average (S, 1, H, W) masks by ``label_stride``."""
-        if self.label_stride == 1:
-            return masks
-        size = [max(1, round(n / self.label_stride))
-                for n in masks.shape[-2:]]
-        return F.interpolate(masks, size=size, mode='area')
-
     def pixel_weights(self, labels: Tensor) -> Tensor:
         """Eq. 4 with this model's ``kappa_min`` (see
         :func:`frtm_pixel_weights`)."""
         return frtm_pixel_weights(labels, self.kappa_min,
                                   self.min_target_pixels)
+
+    def loss(self, feats: Tensor, labels: Tensor, sample_weights: Tensor,
+             w1: Tensor, w2: Tensor) -> Tensor:
+        """Eq. 2 at the labels' resolution, as the authors compute it: 0-dim.
+
+        Args:
+            feats (Tensor): (S, C, h, w) features.
+            labels (Tensor): (S, 1, H, W) labels.
+            sample_weights (Tensor): (S,) gamma_k.
+            w1 (Tensor): (c, C, 1, 1); w2 (Tensor): (1, c, k, k).
+        """
+        scores = F.interpolate(self.filter(self.project(feats, w1), w2),
+                               size=labels.shape[-2:], mode='bilinear',
+                               align_corners=False)
+        data = (sample_weights.view(-1, 1, 1, 1) * self.pixel_weights(labels)
+                * (scores - labels)**2).sum()
+        r1, r2 = self.filter_reg
+        return data + (r1 * w1).pow(2).sum() + (r2 * w2).pow(2).sum()
+
+    def label_terms(self, labels: Tensor, size: Sequence[int]
+                    ) -> Tuple[Tensor, Tensor, Tensor]:
+        """Loss terms of (S, 1, H, W) labels for scores of ``size``, with
+        eq. 4's pixel weights (see :func:`upsampled_l2_terms`)."""
+        return upsampled_l2_terms(labels, self.pixel_weights(labels), size)
+
+    def _linearize(self, score_fn, feats_terms, regs: Sequence[float],
+                   tangent_fn):
+        """``linearize`` of :func:`gauss_newton_cg` for eq. 2.
+
+        ``score_fn(*params)`` gives (S, 1, h, w) scores; ``tangent_fn(params,
+        cache, v)`` their derivative along ``v`` given the forward's cache.
+        """
+        stencils, rhs, consts, weights = feats_terms
+        gamma = weights.view(-1, 1, 1, 1)
+
+        def normal(s: Tensor) -> Tensor:  # sum_k gamma_k U^T V_k U s_k
+            return gamma * apply_normal(stencils, s)
+
+        def linearize(params):
+            scores, pull_back, cache = vjp(score_fn, *params, has_aux=True)
+            a_s = normal(scores)
+            data = (scores * a_s).sum() - 2 * (gamma * scores * rhs).sum() \
+                + (weights * consts).sum()
+            reg = sum((r * p).pow(2).sum() for r, p in zip(regs, params))
+            grad = pull_back(a_s - gamma * rhs)
+            grad = tuple(g + r * r * p for g, r, p in zip(grad, regs, params))
+
+            def normal_op(v):
+                out = pull_back(normal(tangent_fn(params, cache, v)))
+                return tuple(o + r * r * vi for o, r, vi in zip(out, regs, v))
+
+            return data + reg, grad, normal_op
+
+        return linearize
 
     # ------------------------------------------------------------ the role
     def new_state(self) -> FRTMTargetState:
@@ -269,18 +276,21 @@ class FRTMTargetModel(BaseTargetModel):
     def init_state(self, feats: Tensor, masks: Tensor,
                    weights: Optional[Tensor] = None,
                    generator: Optional[torch.Generator] = None,
-                   state: Optional[FRTMTargetState] = None
+                   state: Optional[FRTMTargetState] = None,
+                   init: Optional[Tuple[Tensor, Tensor]] = None
                    ) -> FRTMTargetState:
         """Learn ``w1`` and ``w2`` on the first-frame set M0.
 
         Args:
             feats (Tensor): (S, C, h, w) features of M0; sample 0 is the
                 original frame, the others its augmented copies.
-            masks (Tensor): (S, 1, H, W) target masks (H, W >= h, w).
+            masks (Tensor): (S, 1, H, W) target masks.
             weights (Tensor, optional): (S,) sample weights; default: the
                 original weighs twice each copy, normalised to sum to one.
             generator (torch.Generator, optional): For the random init.
             state (FRTMTargetState, optional): Reuse (and reset) this state.
+            init (tuple[Tensor], optional): Starting ``(w1, w2)`` instead of
+                a random draw.
 
         Returns:
             FRTMTargetState: learned weights and the memory filled with M0
@@ -291,51 +301,69 @@ class FRTMTargetModel(BaseTargetModel):
             raise ValueError(f'masks must be (S, 1, H, W) with S = '
                              f'{feats.shape[0]}, got {tuple(masks.shape)}')
         feats = feats.detach()
-        labels = self.prepare_labels(masks.detach().to(feats.dtype))
+        labels = masks.detach().to(feats.dtype)
         if weights is None:
             weights = initial_sample_weights(feats.shape[0],
                                              device=feats.device,
                                              dtype=feats.dtype)
         weights = weights.to(feats) / weights.sum()
-        pixel_weights = self.pixel_weights(labels)
-        sqrt_w = (weights.view(-1, 1, 1, 1) * pixel_weights).sqrt()
-        w1, w2 = self.init_weights_random(feats, generator)
+        with torch.no_grad():
+            terms = self.label_terms(labels, feats.shape[-2:])
+        w1, w2 = (self.init_weights_random(feats, generator) if init is None
+                  else (init[0].to(feats), init[1].to(feats)))
 
-        def residual_fn(w1_, w2_):
-            return self.residuals(feats, labels, sqrt_w, w1_, w2_)
+        def score_fn(w1_, w2_):
+            proj = self.project(feats, w1_)
+            return self.filter(proj, w2_), proj
 
+        def tangent_fn(params, proj, v):
+            return self.filter(self.project(feats, v[0]), params[1]) + \
+                self.filter(proj, v[1])
+
+        linearize = self._linearize(score_fn, (*terms, weights),
+                                    self.filter_reg, tangent_fn)
         cg_iters = [self.cg_iters_first] + [self.cg_iters] * (
             self.num_gn_steps - 1)
-        result = gauss_newton_cg(residual_fn, (w1, w2), cg_iters,
-                                 self.precond)
+        result = gauss_newton_cg(linearize, (w1, w2), cg_iters, self.precond,
+                                 CGState(self.cg_forget_factor))
         if state is None:
             state = self.new_state()
         state.reset()
+        state.cg = CGState(self.cg_forget_factor)
         state.w1, state.w2 = result.params
         state.init_losses = result.losses
         with torch.no_grad():
             proj = self.project(feats, state.w1)
-        state.memory.initialize(proj, labels, pixel_weights, weights)
+        state.memory.initialize(proj, *terms, weights)
+        self.optimize_filter(state, self.update_cg_iters)
+        state.num_updates = 0
         return state
 
     def predict(self, state: FRTMTargetState, feats: Tensor) -> Tensor:
-        """Coarse target scores ``D(x; w)``: (N, C, h, w) -> (N, 1, h, w)."""
+        """Coarse target scores ``D(x; w)``: (N, C, h, w) -> (N, 1, h, w).
+
+        The projection of the features is kept in ``state.current`` for the
+        next :meth:`update`.
+        """
         if not state.initialized:
             raise RuntimeError('FRTMTargetModel.predict() on a state that '
                                'was not initialised (call init_state first)')
         self._check_feats(feats)
-        return self.filter(self.project(feats, state.w1), state.w2)
+        state.current = self.project(feats.detach(), state.w1)
+        return self.filter(state.current, state.w2)
 
     def update(self, state: FRTMTargetState, feats: Tensor,
                mask: Tensor) -> bool:
         """Add a frame to the memory and re-learn ``w2`` when it is due.
 
         The frame counter advances on every call; ``w2`` is re-optimised
-        when it reaches a multiple of ``update_interval`` (Algorithm 1).
+        when it reaches a multiple of ``update_interval`` (Algorithm 1) and
+        the frame was added.
 
         Args:
             state (FRTMTargetState): The object's state.
-            feats (Tensor): (1, C, h, w) features of the frame.
+            feats (Tensor): (1, C, h, w) features of the frame (projected
+                again only when they are not the ones last predicted on).
             mask (Tensor): (1, 1, H, W) predicted mask in [0, 1], the label.
 
         Returns:
@@ -348,26 +376,48 @@ class FRTMTargetModel(BaseTargetModel):
             return False
         if int((mask > 0.5).sum()) < self.min_sample_pixels:
             return False
-        mask = self.prepare_labels(mask.detach().to(feats.dtype))
-        with torch.no_grad():
+        proj = state.current
+        if proj is None or proj.shape[-2:] != feats.shape[-2:]:
             proj = self.project(feats.detach(), state.w1)
-        state.memory.add(proj, mask, self.pixel_weights(mask))
+        with torch.no_grad():
+            terms = self.label_terms(mask.detach().to(proj.dtype),
+                                     proj.shape[-2:])
+        state.memory.add(proj, *terms)
         if state.num_frames % self.update_interval != 0:
             return False
         self.optimize_filter(state, self.update_cg_iters)
         return True
 
     def optimize_filter(self, state: FRTMTargetState, num_cg: int) -> None:
-        """One Gauss-Newton step on ``w2`` alone over the memory."""
-        proj, labels, pixel_weights, weights = state.memory.samples()
-        sqrt_w = (weights.view(-1, 1, 1, 1) * pixel_weights).sqrt()
+        """One Gauss-Newton step on ``w2`` alone over the memory.
 
-        def residual_fn(w2_):
-            return self.residuals(proj, labels, sqrt_w, None, w2_)
+        The scores are linear in ``w2``: ``w2 * z`` and its adjoint are
+        evaluated as two matrix products with the memory's features (see
+        :func:`_filter_operator`), the same numbers as ``conv2d`` and its
+        weight gradient.
+        """
+        proj, stencils, rhs, consts, weights = state.memory.samples()
+        apply, adjoint = _filter_operator(proj, self.filter_size)
+        gamma = weights.view(-1, 1, 1, 1)
+        reg = self.filter_reg[1]
+
+        def linearize(params):
+            w2, = params
+            scores = apply(w2)
+            a_s = gamma * apply_normal(stencils, scores)
+            loss = (scores * a_s).sum() - 2 * (gamma * scores * rhs).sum() \
+                + (weights * consts).sum() + (reg * w2).pow(2).sum()
+            grad = adjoint(a_s - gamma * rhs) + reg * reg * w2
+
+            def normal_op(v):
+                out = adjoint(gamma * apply_normal(stencils, apply(v[0])))
+                return (out + reg * reg * v[0], )
+
+            return loss, (grad, ), normal_op
 
         precond = None if self.precond is None else self.precond[1:]
-        result = gauss_newton_cg(residual_fn, (state.w2, ), [num_cg],
-                                 precond)
+        result = gauss_newton_cg(linearize, (state.w2, ), [num_cg], precond,
+                                 state.cg)
         state.w2 = result.params[0]
         state.update_losses = result.losses
         state.num_updates += 1
@@ -378,3 +428,39 @@ class FRTMTargetModel(BaseTargetModel):
                 f'FRTMTargetModel expects (N, {self.in_channels}, h, w) '
                 f'features, got {tuple(feats.shape)}; set in_channels to '
                 f'the channels of the backbone map it reads')
+
+
+def _filter_operator(proj: Tensor, k: int):
+    """``w2 -> conv2d(proj, w2, padding=k // 2)`` for a one-channel filter,
+    and its adjoint, as matrix products (a one-output convolution is slow
+    on CPU).
+
+    Args:
+        proj (Tensor): (K, c, h, w) features.
+        k (int): Odd kernel size.
+
+    Returns:
+        tuple: ``apply(w2 (1, c, k, k)) -> (K, 1, h, w)`` and
+        ``adjoint(g (K, 1, h, w)) -> (1, c, k, k)``.
+    """
+    num, c, h, w = proj.shape
+    r = k // 2
+    cols = proj.permute(0, 2, 3, 1).reshape(-1, c)  # (K*h*w, c)
+    taps = [(i, j) for i in range(k) for j in range(k)]
+
+    def apply(w2: Tensor) -> Tensor:
+        per_tap = (cols @ w2.reshape(c, k * k)).view(num, h, w, k * k)
+        padded = F.pad(per_tap.permute(0, 3, 1, 2), (r, r, r, r))
+        out = proj.new_zeros((num, h, w))
+        for t, (i, j) in enumerate(taps):  # s[y, x] += P_t[y+i-r, x+j-r]
+            out = out + padded[:, t, i:i + h, j:j + w]
+        return out[:, None]
+
+    def adjoint(g: Tensor) -> Tensor:
+        padded = F.pad(g[:, 0], (r, r, r, r))  # (K, h + 2r, w + 2r)
+        shifted = torch.stack([padded[:, 2 * r - i:2 * r - i + h,
+                                      2 * r - j:2 * r - j + w]
+                               for i, j in taps], dim=-1)  # (K, h, w, k*k)
+        return (cols.t() @ shifted.reshape(-1, k * k)).view(1, c, k, k)
+
+    return apply, adjoint

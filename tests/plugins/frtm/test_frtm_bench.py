@@ -18,7 +18,7 @@ def test_speed_rows_and_memory_worker(tmp_path, capsys):
     assert len(rows) == 1 and rows[0]['objects'] == 2
     assert rows[0]['fps_all'] > 0 and rows[0]['frames'] == 2
     assert 'frames/s' in capsys.readouterr().out
-    # every frame after the first enters the memory (M0: 20 samples)
+    # every frame after the first enters the memory (M0: 5 samples)
     row = bench.memory_worker(4, (48, 64), 'cpu', 18)
-    assert row['memory_samples'] == 20 + 3
+    assert row['memory_samples'] == 5 + 3
     assert row['peak_rss_mb'] > 0

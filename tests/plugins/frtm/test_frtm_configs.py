@@ -28,30 +28,77 @@ def test_config_parses(path):
     assert 'plugins.frtm' in cfg.custom_imports.imports
 
 
-def test_paper_settings_and_variants():
+OFFICIAL = {('r101', 'ytvos18-davis17'): 101, ('r101', 'ytvos18'): 101,
+            ('r18', 'ytvos18-davis17'): 18}
+TESTS = ('davis17', 'davis16', 'ytvos18-valid')
+
+
+def _official_name(backbone, train, fast, test):
+    algo = 'frtm-fast' if fast else 'frtm'
+    if train == 'ytvos18-davis17' and test == 'davis17':
+        return f'{algo}_{backbone}_{train}.py'
+    return f'{algo}_{backbone}_{train}_{test}.py'
+
+
+def test_authors_settings():
     final = _load('frtm_r101_ytvos18-davis17.py').model
     tm = final.target_model
     assert (tm.num_filters, tm.update_interval, tm.num_gn_steps,
             tm.cg_iters_first, tm.cg_iters, tm.update_cg_iters,
             tm.memory_size, tm.learning_rate, tm.kappa_min) == (
                 96, 8, 5, 5, 10, 10, 80, 0.1, 0.1)
-    assert final.augmenter.num_samples == 20 and final.freeze_backbone
-    fast = _load('frtm-fast_r101_ytvos18-davis17.py').model.target_model
-    assert (fast.num_filters, fast.update_interval, fast.num_gn_steps,
-            fast.cg_iters_first, fast.cg_iters, fast.update_cg_iters) == (
-                32, 16, 4, 5, 10, 5)
+    assert tm.filter_reg == (1e-4, 1e-2) and tm.precond == (1e-4, 1e-2)
+    assert tm.cg_forget_factor == 0.9**750
+    assert final.augmenter.num_samples == 5 and final.freeze_backbone
+    assert final.backbone.out_indices == ('layer1', 'layer2', 'layer3',
+                                          'layer4')
+    assert final.target_level == 2  # conv4_x
+    assert final.data_preprocessor.pad_size_divisor == 1
     assert not _load('frtm-no-update_r101_ytvos18-davis17.py'
                      ).model.target_model['update']
     d_only = _load('frtm-d-only_r101_ytvos18-davis17.py').model
     assert d_only.head == dict(type='FRTMScoreHead')
-    assert not d_only.target_model['update']
     dv17 = _load('frtm_r101_davis17.py').train_dataloader.dataset
     assert dv17.type == 'RepeatDataset' and dv17.times == 8
-    assert dv17.dataset.type == 'DAVISDataset'
     full = _load('frtm_r101_ytvos18-davis17.py')
     optim = full.optim_wrapper.optimizer
     assert (optim.type, optim.lr, optim.weight_decay) == ('Adam', 1e-3, 1e-5)
-    assert full.param_scheduler[0].gamma == 0.1
+
+
+@pytest.mark.parametrize('backbone,train', sorted(OFFICIAL))
+def test_configs_of_the_official_runs(backbone, train):
+    """Each official checkpoint, plain and fast, on DAVIS 2016 / 2017 val
+    and YouTube-VOS 2018 valid (all frames): the authors' evaluate.py
+    settings (fast: 4 Gauss-Newton steps, 5 CG iterations per update)."""
+    depth = OFFICIAL[(backbone, train)]
+    for fast in (False, True):
+        for test in TESTS:
+            cfg = _load(_official_name(backbone, train, fast, test))
+            model = cfg.model
+            assert model.backbone.depth == depth
+            tm = model.target_model
+            assert (tm.num_gn_steps, tm.update_cg_iters) == (
+                (4, 5) if fast else (5, 10))
+            assert (tm.num_filters, tm.update_interval) == (96, 8)
+            if depth == 18:
+                assert tm.in_channels == 256
+                assert tuple(model.head.in_channels) == (64, 128, 256, 512)
+                assert 'resnet18' in model.backbone.init_cfg.checkpoint
+            ds = cfg.test_dataloader.dataset
+            if test == 'ytvos18-valid':
+                assert ds.type == 'YouTubeVOSDataset' and ds.use_all_frames
+                assert ds.split == 'valid'
+                assert cfg.test_evaluator.type == 'YouTubeVOSSubmission'
+            else:
+                year = test[-2:]
+                assert (ds.type, ds.year, ds.split) == ('DAVISDataset',
+                                                        f'20{year}', 'val')
+                assert cfg.test_evaluator.year == f'20{year}'
+            train_ds = cfg.train_dataloader.dataset
+            if train == 'ytvos18':
+                assert train_ds.dataset.type == 'YouTubeVOSDataset'
+            else:
+                assert train_ds.type == 'ConcatDataset'
 
 
 def test_toy_model_builds_and_predicts():
@@ -59,20 +106,21 @@ def test_toy_model_builds_and_predicts():
     model = MODELS.build(_load('frtm_r18_toy-davis.py').model)
     assert model.target_model.in_channels == 32  # layer1 of the narrow R18
     feats = model.extract_feats(torch.randn(1, 3, 64, 96))
-    assert [f.shape[1] for f in feats] == [32, 32, 64, 128, 256]
-    assert model.head.in_channels == (32, 32, 64, 128, 256)
+    assert [f.shape[1] for f in feats] == [32, 64, 128, 256]
+    assert model.head.in_channels == (32, 64, 128, 256)
+    # M0's features stop at D's stage and equal the full forward's
+    model.eval()
+    image = torch.randn(2, 3, 64, 96)
+    assert torch.allclose(model.extract_target_feats(image),
+                          model.extract_feats(image)[0], atol=1e-6)
     # lighter Gauss-Newton while training R only; nothing extra is saved
     assert model.train_target_model.num_gn_steps == 2
     assert model.target_model.num_gn_steps == 5
     assert not any('target_model' in k for k in model.state_dict())
-    calls = []
-    init_state = model.train_target_model.init_state
-    model.train_target_model.init_state = lambda *a, **k: (
-        calls.append(1), init_state(*a, **k))[1]
     mask = torch.zeros(64, 96, dtype=torch.bool)
     mask[20:40, 30:60] = True
-    model.learn_target(torch.randn(3, 64, 96), mask)
-    assert calls == [1]
+    state = model.learn_target(torch.randn(3, 64, 96), mask)
+    assert len(state.init_losses) == 2
 
 
 # ------------------------------------------------------------------ data
@@ -111,8 +159,24 @@ def toy_long_roots(tmp_path_factory):
     return roots
 
 
-@pytest.mark.parametrize('path', sorted(glob.glob(osp.join(CFG_DIR,
-                                                           '*.py'))))
+def _distinct_data_configs():
+    """One config per distinct set of dataloader / evaluator settings (the
+    official-run configs share a few)."""
+    seen, paths = set(), []
+    for path in sorted(glob.glob(osp.join(CFG_DIR, '*.py'))):
+        cfg = Config.fromfile(path)
+        evaluator = {k: v for k, v in cfg.test_evaluator.items()
+                     if k != 'out_file'}
+        key = repr([cfg.get(k) for k in (
+            'train_dataloader', 'val_dataloader', 'test_dataloader',
+            'submit_evaluator')] + [evaluator])
+        if key not in seen:
+            seen.add(key)
+            paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize('path', _distinct_data_configs())
 def test_config_datasets_build_on_toy_data(path, toy_davis_root,
                                            toy_ytvos_root, toy_long_roots,
                                            toy_data):

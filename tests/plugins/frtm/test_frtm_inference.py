@@ -1,27 +1,54 @@
-"""Multi-object online inference: soft aggregation and late objects."""
-import numpy as np
+"""Multi-object online inference: the authors' aggregation and late
+objects."""
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from plugins.frtm import (FRTMFirstFrameAugmenter, FRTMScoreHead,
-                          FRTMTargetModel, FRTMVideoInference,
-                          soft_aggregate)
+                          FRTMTargetModel, FRTMVideoInference, winner_labels)
+from vostoolkit.models.segmentors.vos_utils import (min_odds_aggregate,
+                                                  soft_aggregate)
 
 
-def test_soft_aggregate():
-    g = torch.Generator().manual_seed(0)
-    probs = torch.rand(3, 5, 6, generator=g)
-    agg = soft_aggregate(probs)
-    assert agg.shape == (4, 5, 6)
-    assert torch.allclose(agg.sum(0), torch.ones(5, 6), atol=1e-5)
-    # the most confident object wins where it is confident
-    probs = torch.tensor([[[0.9]], [[0.2]]])
-    assert soft_aggregate(probs)[:, 0, 0].argmax().item() == 1
-    assert soft_aggregate(torch.tensor([[[0.05]], [[0.1]]]))[:, 0, 0]\
-        .argmax().item() == 0
-    empty = soft_aggregate(torch.zeros(0, 2, 3))
+def test_min_odds_aggregate_by_hand():
+    """Background = min over objects of (1 - p); softmax over odds."""
+    two = min_odds_aggregate(torch.tensor([[[0.4]], [[0.4]]]))[:, 0, 0]
+    odds = [0.6 / 0.4, 0.4 / 0.6, 0.4 / 0.6]
+    expected = torch.softmax(torch.tensor(odds, dtype=torch.float64), 0)
+    assert torch.allclose(two.double(), expected, atol=1e-6)
+    assert two.argmax().item() == 0  # two objects at 0.4: background
+    # the core's RGMP aggregation gives an object there
+    assert soft_aggregate(torch.tensor([[[0.4]], [[0.4]]]))[:, 0, 0]\
+        .argmax().item() != 0
+    one = min_odds_aggregate(torch.tensor([[[0.9]], [[0.2]]]))[:, 0, 0]
+    bg = min(0.1, 0.8)
+    ref = [math.exp(o) for o in (bg / (1 - bg), 9.0, 0.25)]
+    assert one.tolist() == pytest.approx([r / sum(ref) for r in ref],
+                                         rel=1e-5)
+    probs = torch.rand(3, 5, 6, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(min_odds_aggregate(probs).sum(0),
+                          torch.ones(5, 6), atol=1e-6)
+    empty = min_odds_aggregate(torch.zeros(0, 2, 3))
     assert empty.shape == (1, 2, 3) and (empty == 1).all()
+
+
+def test_output_keeps_an_object_only_above_one_half():
+    """The authors write a pixel's winner only when its aggregated
+    probability exceeds 0.5 (their second aggregation of the one-hot
+    labels)."""
+    probs = torch.tensor([[[0.3, 0.9, 0.55]], [[0.2, 0.1, 0.5]],
+                          [[0.25, 0.05, 0.52]]])  # (3 objects, 1, 3)
+    agg = min_odds_aggregate(probs)
+    labels = winner_labels(agg)
+    assert ((labels > 0).sum(0) == 1).all()
+    out = min_odds_aggregate(labels[1:]).argmax(0)[0]
+    winners = agg.argmax(0)[0]
+    expected = torch.where(agg.amax(0)[0] > 0.5, winners,
+                           torch.zeros_like(winners))
+    assert torch.equal(out, expected)
+    assert out.tolist()[1] == 1
 
 
 def _square(y, x, size=10, hw=32):
@@ -36,9 +63,9 @@ def _video():
     for t in range(4):
         m1 = _square(4, 2 + 2 * t)
         m2 = _square(18, 16 - t) if t >= 2 else torch.zeros(32, 32)
-        img = torch.full((3, 32, 32), -1.0)
-        img[0][m1 > 0] = 1.0
-        img[1][m2 > 0] = 1.0
+        img = torch.full((3, 32, 32), 40.0)
+        img[0][m1 > 0] = 220.0
+        img[1][m2 > 0] = 220.0
         frames.append(img)
         masks1.append(m1)
         masks2.append(m2)
@@ -47,7 +74,7 @@ def _video():
 
 def _extract(images):
     """A fixed feature extractor: stride-4 colour statistics."""
-    pooled = F.avg_pool2d(images, 4)  # (S, 3, 8, 8)
+    pooled = F.avg_pool2d(images / 128 - 1, 4)  # (S, 3, 8, 8)
     return torch.cat([pooled, pooled.pow(2)], dim=1)  # (S, 6, 8, 8)
 
 
@@ -60,9 +87,13 @@ def _inference():
     with torch.no_grad():
         head.scale.fill_(12.0)
         head.offset.fill_(-6.0)
-    augmenter = FRTMFirstFrameAugmenter(num_samples=3, seed=0,
-                                        inpaint_radius=2, blur_prob=0.0)
-    return FRTMVideoInference(target_model, augmenter, _extract, head,
+    augmenter = FRTMFirstFrameAugmenter(num_samples=3, min_size=6)
+
+    def first_frame(image, mask, rng):
+        images, masks = augmenter(image, mask, rng=rng)
+        return _extract(images), masks
+
+    return FRTMVideoInference(target_model, first_frame, head,
                               target_level=0)
 
 
@@ -91,8 +122,10 @@ def test_late_object_starts_its_model_on_its_first_frame():
     obj2 = inf.objects[2]
     assert obj2.start_frame == 2 and obj2.target.initialized
     assert obj2.target.num_frames == 0
-    # learned on frame 2: its original M0 sample is frame 2's mask
-    assert torch.equal(obj2.target.memory.labels[0, 0], masks2[2])
+    # learned on frame 2: its original M0 sample is frame 2's features
+    proj = obj2.target.memory.samples()[0][0]
+    assert torch.allclose(proj, inf.target_model.project(
+        _extract(frames[2][None]), obj2.target.w1)[0], atol=1e-5)
     labels = agg.argmax(0)
     assert torch.equal(labels == 2, masks2[2] > 0)  # the given mask wins
     assert inf.objects[1].target.num_frames == 2
@@ -143,6 +176,5 @@ def test_seeded_inference_does_not_depend_on_the_videos_before():
         assert torch.equal(a, b)
     # unseeded: the draws go on from one video to the next
     inf.seed = None
-    inf.augmenter.rng = np.random.default_rng(1)
     assert any(not torch.equal(a, b)
                for a, b in zip(first, _run_video(inf)))

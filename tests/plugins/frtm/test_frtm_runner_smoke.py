@@ -14,13 +14,11 @@ from vostoolkit.registry import MODELS
 MODEL = dict(
     type='FRTM',
     backbone=dict(type='ResNet', depth=18, base_channels=8,
-                  out_indices=('maxpool', 'layer1', 'layer2', 'layer3',
-                               'layer4')),
+                  out_indices=('layer1', 'layer2', 'layer3', 'layer4')),
     target_model=dict(type='FRTMTargetModel', num_filters=8,
                       num_gn_steps=2, update_interval=2, memory_size=8),
-    head=dict(type='FRTMRefinementHead', channels=16, final_channels=8),
-    augmenter=dict(type='FRTMFirstFrameAugmenter', num_samples=3,
-                   inpaint_radius=2, seed=0),
+    head=dict(type='FRTMRefinementHead', channels=16),
+    augmenter=dict(type='FRTMFirstFrameAugmenter', num_samples=3),
     freeze_backbone=False, train_num_samples=3)
 
 

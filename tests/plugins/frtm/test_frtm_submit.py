@@ -27,7 +27,7 @@ CONFIGS = dict(davis=osp.join(ROOT, 'configs', 'frtm',
 SMALL = {'model.backbone.base_channels': 8,
          'model.target_model.num_filters': 8,
          'model.target_model.num_gn_steps': 2,
-         'model.head.channels': 8, 'model.head.final_channels': 8,
+         'model.head.channels': 8,
          'model.augmenter.num_samples': 3}
 
 

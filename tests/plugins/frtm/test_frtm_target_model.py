@@ -68,19 +68,24 @@ def test_init_learns_a_discriminative_model():
     assert isinstance(state, FRTMTargetState) and state.initialized
     assert state.w1.shape == (6, 12, 1, 1) and state.w2.shape == (1, 6, 3, 3)
     assert len(state.memory) == 4
-    assert state.memory.feats.shape[1:] == (6, 8, 8)  # projected by w1
-    assert state.memory.labels.shape[1:] == (1, 32, 32)
+    proj, stencils, rhs, _, _ = state.memory.samples()
+    assert proj.shape[1:] == (6, 8, 8)  # projected by w1
+    assert stencils.shape[1:] == (9, 8, 8) and rhs.shape[1:] == (1, 8, 8)
     scores = model.predict(state, feats)
     assert scores.shape == (4, 1, 8, 8)
-    up = model.upsample(scores, (32, 32))
+    assert torch.equal(state.current, model.project(feats, state.w1))
+    up = F.interpolate(scores, size=(32, 32), mode='bilinear',
+                       align_corners=False)
     inside = up[masks > 0].mean()
     outside = up[masks == 0].mean()
     assert inside > outside + 0.4
-    # Kaiming-normal draws are reproducible with a generator
-    w1a, _ = model.init_weights_random(feats, torch.Generator().manual_seed(3))
+    # PyTorch's default conv init, reproducible with a generator
+    w1a, w2a = model.init_weights_random(feats,
+                                         torch.Generator().manual_seed(3))
     w1b, _ = model.init_weights_random(feats, torch.Generator().manual_seed(3))
     assert torch.equal(w1a, w1b)
-    assert w1a.std().item() == pytest.approx((2 / 12)**0.5, rel=0.3)
+    assert w1a.abs().max() <= 12**-0.5 and w2a.abs().max() <= 54**-0.5
+    assert w1a.std().item() == pytest.approx(12**-0.5 / 3**0.5, rel=0.3)
 
 
 def test_updates_every_t_s_frames_and_only_w2():
@@ -120,26 +125,75 @@ def test_no_update_ablation_and_empty_frames():
     assert not state.initialized and len(state.memory) == 0
 
 
-def test_label_stride_downsamples_labels():
+def _dense_w2_solution(proj, labels, weights, model, reg2):
+    """Closed-form minimiser over w2 of eq. 2 with the authors' regulariser
+    residual ``reg2 * w2`` (lambda = reg2 squared), built densely."""
+    k = model.filter_size
+    num, c, h, w = proj.shape
+    big_h, big_w = labels.shape[-2:]
+    cols = F.unfold(proj, k, padding=k // 2)  # (S, c*k*k, h*w)
+    up = F.interpolate(torch.eye(h * w, dtype=proj.dtype).view(
+        h * w, 1, h, w), size=(big_h, big_w), mode='bilinear',
+        align_corners=False).view(h * w, -1)  # (h*w, H*W)
+    design = torch.einsum('scp,pq->sqc', cols, up)  # (S, H*W, c*k*k)
+    sw = (weights.view(-1, 1) * model.pixel_weights(labels).view(num, -1))
+    a = torch.einsum('sqc,sq,sqd->cd', design, sw, design)
+    b = torch.einsum('sqc,sq,sq->c', design, sw, labels.view(num, -1))
+    a += reg2**2 * torch.eye(a.shape[0], dtype=a.dtype)
+    return torch.linalg.solve(a, b).view(1, c, k, k)
+
+
+def test_w2_step_solves_eq2_with_the_squared_regulariser():
+    """Enough CG iterations on the w2-only problem reach the dense
+    least-squares solution (labels at full resolution, pixel weights of
+    eq. 4, sample weights, regulariser (filter_reg * w2)^2)."""
     feats, masks, g = _toy_first_frame()
-    model = FRTMTargetModel(in_channels=12, num_filters=6, label_stride=2,
-                            num_gn_steps=1)
+    feats, masks = feats.double(), masks.double()
+    reg = (0.5, 3.0)  # large enough for the square to matter
+    model = FRTMTargetModel(in_channels=12, num_filters=4, filter_reg=reg,
+                            num_gn_steps=1, update_cg_iters=60,
+                            cg_forget_factor=0.0)
     state = model.init_state(feats, masks, generator=g)
-    assert state.memory.labels.shape[-2:] == (16, 16)
-    assert model.update(state, feats[:1], masks[:1]) is False
-    assert len(state.memory) == 5
+    proj, _, _, _, weights = state.memory.samples()
+    exact = _dense_w2_solution(proj, masks, weights, model, reg[1])
+    assert ((state.w2 - exact).norm() / exact.norm()).item() < 1e-8
+    wrong = _dense_w2_solution(proj, masks, weights, model, reg[1]**0.5)
+    assert ((wrong - exact).norm() / exact.norm()).item() > 1e-3
+
+
+def test_losses_are_eq2_at_full_resolution_and_decrease():
+    feats, masks, g = _toy_first_frame()
+    feats, masks = feats.double(), masks.double()
+    model = FRTMTargetModel(in_channels=12, num_filters=6)
+    w1, w2 = model.init_weights_random(feats, torch.Generator().manual_seed(1))
+    state = model.init_state(feats, masks, init=(w1, w2))
+    weights = torch.tensor([2.0, 1, 1, 1], dtype=torch.float64) / 5
+    assert state.init_losses[0] == pytest.approx(
+        model.loss(feats, masks, weights, w1, w2).item(), rel=1e-10)
+    assert len(state.init_losses) == 5
+    assert all(b < a for a, b in zip(state.init_losses,
+                                     state.init_losses[1:]))
+    # the extra w2-only step ran on the memory after the five steps
+    assert len(state.update_losses) == 1 and state.num_updates == 0
+    no_extra = FRTMTargetModel(in_channels=12, num_filters=6,
+                               update_cg_iters=0).init_state(
+                                   feats, masks, init=(w1, w2))
+    assert torch.equal(no_extra.w1, state.w1)
+    assert not torch.allclose(no_extra.w2, state.w2)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a GPU')
 def test_same_result_on_gpu():
     feats, masks, _ = _toy_first_frame()
-    model = FRTMTargetModel(in_channels=12, num_filters=6, update_interval=1)
+    feats, masks = feats.double(), masks.double()
+    model = FRTMTargetModel(in_channels=12, num_filters=6, update_interval=1,
+                            update_cg_iters=3)
     cpu = model.init_state(feats, masks,
                            generator=torch.Generator().manual_seed(0))
     gpu = model.init_state(feats.cuda(), masks.cuda(),
                            generator=torch.Generator().manual_seed(0))
     assert gpu.w1.is_cuda and gpu.memory.feats.is_cuda
     for a, b in ((cpu.w1, gpu.w1), (cpu.w2, gpu.w2)):
-        assert (a - b.cpu()).norm() / a.norm() < 1e-3
+        assert (a - b.cpu()).norm() / a.norm() < 1e-6
     assert model.update(gpu, feats[:1].cuda(), masks[:1].cuda())
     assert model.predict(gpu, feats.cuda()).is_cuda

@@ -27,6 +27,34 @@ def soft_aggregate(probs: Tensor, eps: float = 1e-5) -> Tensor:
     return torch.log(merged / (1 - merged))
 
 
+def min_odds_aggregate(probs: Tensor, eps: float = 1e-7) -> Tensor:
+    """Merge per-object probabilities as FRTM-VOS's authors do.
+
+    The background probability is the smallest ``1 - p_m`` over the objects;
+    background and object probabilities (clamped to ``[eps, 1 - eps]``)
+    become odds ``p / (1 - p)``, normalised by a softmax over the first
+    dimension. Unlike :func:`soft_aggregate` (product background, log-odds),
+    two objects at 0.4 leave the background the winner here (odds 1.5
+    against 0.67 each).
+
+    Args:
+        probs (Tensor): (O, H, W) per-object foreground probabilities
+            (O may be 0: the result is all background).
+        eps (float): Clamp of the probabilities away from 0 and 1.
+
+    Returns:
+        Tensor: (O + 1, H, W) probabilities, background first, summing to one
+        over the first dimension.
+    """
+    if probs.shape[0] == 0:
+        return torch.ones((1, *probs.shape[1:]), dtype=probs.dtype,
+                          device=probs.device)
+    probs = probs.clamp(eps, 1 - eps)
+    bg = (1 - probs).amin(dim=0, keepdim=True)  # (1, H, W)
+    merged = torch.cat([bg, probs], dim=0)  # (O + 1, H, W)
+    return torch.softmax(merged / (1 - merged), dim=0)
+
+
 def id_map_at_original_size(scores: Tensor, obj_ids: Sequence[int],
                             img_hw: Tuple[int, int],
                             out_hw: Tuple[int, int]) -> Tensor:

@@ -1,0 +1,27 @@
+# FRTM-VOS "Ours (fast)" with the authors' rn101_all.pth on YouTube-VOS
+# 2018 valid, run on all frames (valid_all_frames; the zip holds the
+# annotated ones)
+# (their evaluate.py --fast: N_GN=4, N_CGu=5; c=96, t_s=8 as "Ours").
+#
+#   python tools/model_converters/frtm_official.py rn101_all.pth \
+#       checkpoints/frtm_r101_ytvos18-davis17_official.pth \
+#       --backbone checkpoints/resnet101-63fe2227.pth
+#   python tools/test.py configs/frtm/frtm-fast_r101_ytvos18-davis17_ytvos18-valid.py \
+#       checkpoints/frtm_r101_ytvos18-davis17_official.pth --submit ytvos.zip
+_base_ = ['./frtm_r101_ytvos18-davis17.py']
+
+model = dict(
+    target_model=dict(num_gn_steps=4, update_cg_iters=5))
+test_dataloader = dict(dataset=dict(
+    _delete_=True, type='YouTubeVOSDataset',
+    data_root={{_base_.ytvos_root}},
+    split='valid', use_all_frames=True, test_mode=True,
+    pipeline={{_base_.test_pipeline}}))
+val_dataloader = test_dataloader
+# `valid` has no full labels: testing writes the zip the server scores
+test_evaluator = dict(
+    _delete_=True, type='YouTubeVOSSubmission',
+    out_file='work_dirs/frtm-fast_r101_ytvos18-davis17_ytvos18-valid/'
+    'submission.zip')
+val_evaluator = test_evaluator
+submit_evaluator = dict(_delete_=True, type='YouTubeVOSSubmission')
