@@ -17,6 +17,7 @@ from torch.func import vjp
 
 from vostoolkit.models.base import BaseTargetModel
 from vostoolkit.registry import TARGET_MODELS
+from vostoolkit.utils.amp import float32_island
 
 from .gauss_newton import CGState, gauss_newton_cg
 from .memory import FRTMSampleMemory, initial_sample_weights
@@ -273,6 +274,7 @@ class FRTMTargetModel(BaseTargetModel):
         return FRTMTargetState(
             FRTMSampleMemory(self.memory_size, self.learning_rate))
 
+    @float32_island
     def init_state(self, feats: Tensor, masks: Tensor,
                    weights: Optional[Tensor] = None,
                    generator: Optional[torch.Generator] = None,
@@ -339,6 +341,7 @@ class FRTMTargetModel(BaseTargetModel):
         state.num_updates = 0
         return state
 
+    @float32_island
     def predict(self, state: FRTMTargetState, feats: Tensor) -> Tensor:
         """Coarse target scores ``D(x; w)``: (N, C, h, w) -> (N, 1, h, w).
 
@@ -352,6 +355,7 @@ class FRTMTargetModel(BaseTargetModel):
         state.current = self.project(feats.detach(), state.w1)
         return self.filter(state.current, state.w2)
 
+    @float32_island
     def update(self, state: FRTMTargetState, feats: Tensor,
                mask: Tensor) -> bool:
         """Add a frame to the memory and re-learn ``w2`` when it is due.
@@ -388,6 +392,7 @@ class FRTMTargetModel(BaseTargetModel):
         self.optimize_filter(state, self.update_cg_iters)
         return True
 
+    @float32_island
     def optimize_filter(self, state: FRTMTargetState, num_cg: int) -> None:
         """One Gauss-Newton step on ``w2`` alone over the memory.
 
