@@ -20,7 +20,7 @@ model = dict(
 test_dataloader = dict(dataset=dict(
     _delete_=True, type='YouTubeVOSDataset',
     data_root={{_base_.ytvos_root}},
-    split='valid', use_all_frames=True, test_mode=True,
+    split='valid', use_all_frames=True, test_mode=True, test_chunk_len=8,
     pipeline={{_base_.test_pipeline}}))
 val_dataloader = test_dataloader
 # `valid` has no full labels: testing writes the zip the server scores
