@@ -124,6 +124,9 @@ def _cases(files, tmp):
         ('tools/misc/print_config.py', [CONFIG, '--cfg-options', 'x'],
          'key=value'),
         ('tools/misc/print_registry.py', ['--only', 'NOPE'], 'NOPE'),
+        ('tools/misc/new_plugin.py', ['Bad-Name', '--root', str(tmp)],
+         'Bad-Name'),
+        ('tools/misc/new_plugin.py', ['ok', '--nope'], '--nope'),
     ]
 
 

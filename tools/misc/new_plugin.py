@@ -41,12 +41,17 @@ import sys
 from string import Template
 from typing import Dict, List, Tuple
 
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+from vostoolkit.utils.cli import run_tool  # noqa: E402
+from vostoolkit.utils.errors import ToolError  # noqa: E402
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TEMPLATES = osp.join(osp.dirname(osp.abspath(__file__)), 'plugin_template')
 NAME_RE = re.compile(r'[a-z][a-z0-9]*\Z')
 
 
-class PluginError(Exception):
+class PluginError(ToolError):
     """A bad name or a name that is taken."""
 
 
@@ -146,7 +151,7 @@ def write_plugin(name: str, root: str, max_iters: int = 1500) -> List[str]:
     return parts
 
 
-def main(argv=None) -> int:
+def _main(argv) -> int:
     parser = argparse.ArgumentParser(
         description='Write a minimal working vostoolkit plugin skeleton.')
     parser.add_argument('name', help='plugin name (lower case letters and '
@@ -158,13 +163,9 @@ def main(argv=None) -> int:
                         help='training iterations of the toy config')
     args = parser.parse_args(argv)
     root = osp.abspath(args.root)
-    try:
-        if not osp.isdir(root):
-            raise PluginError(f'--root {args.root}: no such folder')
-        written = write_plugin(args.name, root, args.max_iters)
-    except PluginError as err:
-        print(f'new_plugin.py: error: {err}', file=sys.stderr)
-        return 2
+    if not osp.isdir(root):
+        raise PluginError(f'--root {args.root}: no such folder')
+    written = write_plugin(args.name, root, args.max_iters)
     for path in written:
         print(osp.relpath(path, root))
     cfg = osp.join(root, 'configs', args.name,
@@ -172,6 +173,12 @@ def main(argv=None) -> int:
     env = '' if is_vostoolkit_repo(root) else f'PYTHONPATH={root} '
     print(f'next: {env}python tools/train.py {cfg}')
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit status 2 and one line for a bad or taken name (see
+    :mod:`vostoolkit.utils.cli`)."""
+    return run_tool(_main, argv, 'new_plugin.py')
 
 
 if __name__ == '__main__':
