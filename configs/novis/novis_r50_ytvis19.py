@@ -61,8 +61,9 @@ model = dict(
         loss_dice=dict(type='DiceLoss', loss_weight=5.0, volumetric=True)),
     tracker=dict(type='CosineClipTracker'),
     clip_len=clip_len, stride=2, overlap_embeddings=True,
-    # test-time options: predictions kept per video; no augmentation
-    test_cfg=dict(top_k=top_k, tta=None))
+    # test-time options: predictions kept per video; one view (the
+    # paper's); e.g. tta.scales=(1.0,1.25) tta.flip=True for augmentation
+    test_cfg=dict(top_k=top_k, tta=dict(scales=(1.0, ), flip=False)))
 
 train_pipeline = [
     dict(type='LoadVideoFrames'),

@@ -55,3 +55,10 @@ def test_missing_pretrained_weights_are_named(tmp_path):
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]
     assert 'model.backbone.init_cfg' in last and 'missing/backbone.pth' in last
+
+
+def test_unparsable_option_value_is_one_line():
+    """A value mmengine's parser cannot read (a dict literal) is refused
+    with one line saying how to give a dict, not a RecursionError."""
+    with pytest.raises(ToolError, match='key by key'):
+        load_config(TINY, ["model.test_cfg={'a':(1,2}"])

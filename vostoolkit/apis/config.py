@@ -27,7 +27,13 @@ def parse_cfg_options(items: Optional[Sequence[str]]) -> Dict:
         if not sep or not key.strip():
             raise ToolError(f'--cfg-options expects key=value items, got '
                             f'{item!r}')
-        options[key.strip()] = DictAction._parse_iterable(value)
+        try:
+            options[key.strip()] = DictAction._parse_iterable(value)
+        except (AssertionError, RecursionError, ValueError) as err:
+            raise ToolError(f'--cfg-options {item!r}: cannot parse the value '
+                            '(ints, floats, strings, None, True / False, '
+                            'lists a,b or [a,b] and tuples (a,b); a dict is '
+                            'given key by key: k.a=1 k.b=2)') from err
     return options
 
 
