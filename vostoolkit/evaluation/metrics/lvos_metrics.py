@@ -19,7 +19,7 @@ from ..lvos_eval import (LVOS_KEYS, LVOSVideoResult, frame_plan,
 from ..mask_io import decode_index_png
 from ..vos_measures import boundary_radius, disk, pair_jf
 from .sample_utils import vos_prediction
-from .submission_metrics import _PNGSubmission
+from .submission_metrics import YouTubeVOSSubmission
 
 
 def _frame_number(stem: str) -> Optional[int]:
@@ -135,7 +135,7 @@ def lvos_submission_frames(meta_file: str) -> Dict[str, set]:
 
 
 @METRICS.register_module()
-class LVOSSubmission(_PNGSubmission):
+class LVOSSubmission(YouTubeVOSSubmission):
     """Write an LVOS submission zip (the Codalab layout):
     ``Annotations/<video>/<frame>.png``, DAVIS palette, original size.
 
@@ -147,19 +147,7 @@ class LVOSSubmission(_PNGSubmission):
         collect_device (str): Device to gather results on.
         prefix (str, optional): Metric name prefix (default 'submission').
     """
-    zip_prefix = 'Annotations/'
 
-    def __init__(self, out_file: str, meta_file: Optional[str] = None,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
-        super().__init__(out_file, collect_device=collect_device,
-                         prefix=prefix)
-        self.meta_file = meta_file
-        self._keep = None
-
-    def keep_frame(self, video: str, frame: str) -> bool:
-        if self.meta_file is None:
-            return True
-        if self._keep is None:
-            self._keep = lvos_submission_frames(self.meta_file)
-        return frame in self._keep.get(video, ())
+    @staticmethod
+    def frames_to_keep(meta_file: str) -> Dict[str, set]:
+        return lvos_submission_frames(meta_file)

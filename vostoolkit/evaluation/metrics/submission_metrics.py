@@ -102,11 +102,16 @@ class YouTubeVOSSubmission(_PNGSubmission):
         self.meta_file = meta_file
         self._keep = None
 
+    @staticmethod
+    def frames_to_keep(meta_file: str) -> Dict[str, set]:
+        """``{video: frame stems}`` to write, read from ``meta_file``."""
+        return meta_frames(meta_file)
+
     def keep_frame(self, video: str, frame: str) -> bool:
         if self.meta_file is None:
             return True
         if self._keep is None:
-            self._keep = meta_frames(self.meta_file)
+            self._keep = self.frames_to_keep(self.meta_file)
         return frame in self._keep.get(video, ())
 
 
