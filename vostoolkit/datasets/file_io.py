@@ -17,7 +17,7 @@ from vostoolkit.utils import DataError, rle_problem
 __all__ = [
     'image_size', 'read_image_bgr', 'truncation_problem', 'read_id_png',
     'check_id_png', 'decode_segmentation',
-    'list_dir', 'load_json'
+    'list_dir', 'video_frame_files', 'load_json'
 ]
 
 
@@ -26,6 +26,37 @@ def list_dir(path: str) -> List[str]:
     if not os.path.isdir(path):
         raise DataError(path, 'folder is missing')
     return sorted(os.listdir(path))
+
+
+def video_frame_files(vid: str, img_dir: str, ann_dir: str, listed_in: str
+                      ) -> Tuple[List[str], Dict[str, int], List]:
+    """The ``.jpg`` frames of a video folder and their annotation PNGs.
+
+    Args:
+        vid (str): The video's name (for errors).
+        img_dir (str): Its frame folder.
+        ann_dir (str): Its annotation folder (may be missing).
+        listed_in (str): The file that lists the video (for errors).
+
+    Returns:
+        tuple: frame stems in order, ``{stem: frame index}``, and per frame
+        the path of ``<stem>.png`` in ``ann_dir`` or None.
+
+    Raises:
+        DataError: if the frame folder is missing or has no ``.jpg``.
+    """
+    if not os.path.isdir(img_dir):
+        raise DataError(img_dir, f'frame folder of video {vid!r} (listed '
+                        f'in {listed_in}) is missing')
+    stems = [os.path.splitext(n)[0] for n in list_dir(img_dir)
+             if n.lower().endswith('.jpg')]
+    if not stems:
+        raise DataError(img_dir, f'video {vid!r} has no .jpg frames')
+    index = {s: t for t, s in enumerate(stems)}
+    ann_names = set(list_dir(ann_dir)) if os.path.isdir(ann_dir) else set()
+    ann_paths = [os.path.join(ann_dir, f'{s}.png')
+                 if f'{s}.png' in ann_names else None for s in stems]
+    return stems, index, ann_paths
 
 
 def load_json(path: str) -> Any:

@@ -18,7 +18,7 @@ from vostoolkit.registry import DATASETS
 from vostoolkit.utils import DataError
 
 from .base_video_dataset import BaseVideoDataset
-from .file_io import check_id_png, image_size, list_dir
+from .file_io import check_id_png, image_size, video_frame_files
 
 
 @DATASETS.register_module()
@@ -60,17 +60,8 @@ class LVOSDataset(BaseVideoDataset):
                     meta_file: str) -> dict:
         img_dir = osp.join(split_dir, 'JPEGImages', vid)
         ann_dir = osp.join(split_dir, 'Annotations', vid)
-        if not osp.isdir(img_dir):
-            raise DataError(img_dir, f'frame folder of video {vid!r} (listed '
-                            f'in {meta_file}) is missing')
-        stems = [osp.splitext(n)[0] for n in list_dir(img_dir)
-                 if n.lower().endswith('.jpg')]
-        if not stems:
-            raise DataError(img_dir, f'video {vid!r} has no .jpg frames')
-        index = {s: t for t, s in enumerate(stems)}
-        ann_names = set(list_dir(ann_dir)) if osp.isdir(ann_dir) else set()
-        ann_paths = [osp.join(ann_dir, f'{s}.png')
-                     if f'{s}.png' in ann_names else None for s in stems]
+        stems, index, ann_paths = video_frame_files(vid, img_dir, ann_dir,
+                                                    meta_file)
         obj_ids, first, obj_frames = [], {}, {}
         for key in sorted(objects, key=int):
             oid, rng = int(key), objects[key]

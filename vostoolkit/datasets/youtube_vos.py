@@ -19,7 +19,8 @@ from vostoolkit.registry import DATASETS
 from vostoolkit.utils import DataError
 
 from .base_video_dataset import BaseVideoDataset
-from .file_io import check_id_png, image_size, list_dir, load_json
+from .file_io import (check_id_png, image_size, load_json,
+                      video_frame_files)
 
 
 @DATASETS.register_module()
@@ -84,17 +85,8 @@ class YouTubeVOSDataset(BaseVideoDataset):
     def _load_video(self, vid: str, entry: dict, img_root: str,
                     ann_root: str, meta_path: str) -> dict:
         img_dir, ann_dir = osp.join(img_root, vid), osp.join(ann_root, vid)
-        if not osp.isdir(img_dir):
-            raise DataError(img_dir, f'frame folder of video {vid!r} (listed '
-                            f'in {meta_path}) is missing')
-        stems = [osp.splitext(n)[0] for n in list_dir(img_dir)
-                 if n.lower().endswith('.jpg')]
-        if not stems:
-            raise DataError(img_dir, f'video {vid!r} has no .jpg frames')
-        index = {s: t for t, s in enumerate(stems)}
-        ann_names = set(list_dir(ann_dir)) if osp.isdir(ann_dir) else set()
-        ann_paths = [osp.join(ann_dir, f'{s}.png')
-                     if f'{s}.png' in ann_names else None for s in stems]
+        stems, index, ann_paths = video_frame_files(vid, img_dir, ann_dir,
+                                                    meta_path)
         objects = (entry or {}).get('objects') or {}
         obj_ids, first, obj_frames, cats = [], {}, {}, {}
         for key in sorted(objects, key=_int_key(meta_path, vid)):
