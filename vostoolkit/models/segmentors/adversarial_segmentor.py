@@ -8,7 +8,7 @@ from torch import Tensor
 
 from vostoolkit.registry import CRITICS, LOSSES, MODELS
 
-from .adversarial import AdversarialTrainMixin
+from .adversarial import AdversarialTrainMixin, bare
 from .base import AdversarialBatch, BaseVideoSegmentor, SampleList
 
 CRITIC_NAME = re.compile(r'critic_[A-Za-z0-9_]+$')
@@ -117,7 +117,7 @@ class AdversarialSegmentor(AdversarialTrainMixin, BaseVideoSegmentor):
         return self.loss_adv[name]
 
     def video_states(self) -> List[Any]:
-        return self.segmentor.video_states()
+        return bare(self.segmentor).video_states()
 
     def adversarial_batch(self, inputs: Tensor,
                           data_samples: SampleList) -> AdversarialBatch:
@@ -141,9 +141,9 @@ class AdversarialSegmentor(AdversarialTrainMixin, BaseVideoSegmentor):
     def predict(self, inputs: Tensor,
                 data_samples: SampleList) -> SampleList:
         """The segmentor's predictions (see its ``predict``)."""
-        return self.segmentor(inputs, data_samples, mode='predict')
+        return bare(self.segmentor).predict(inputs, data_samples)
 
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[SampleList] = None) -> Any:
         """The segmentor's raw outputs."""
-        return self.segmentor(inputs, data_samples, mode='tensor')
+        return bare(self.segmentor)._forward(inputs, data_samples)
