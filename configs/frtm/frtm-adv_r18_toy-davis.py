@@ -54,3 +54,8 @@ schedule = [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0,
 param_scheduler = dict(_delete_=True, segmentor=schedule,
                        critic_spatial=schedule, critic_temporal=schedule)
 default_hooks = dict(checkpoint=dict(interval=max_iters))
+# several GPUs: each of FRTM and the critics in its own DDP, so that the
+# model's own train_step (several optimizers) runs
+model_wrapper_cfg = dict(type='vostoolkit.VOSSeparateDistributedDataParallel',
+                         broadcast_buffers=False,
+                         find_unused_parameters=False)
