@@ -144,3 +144,33 @@ def test_frtm_adversarial_batch_layout():
         losses.append(out['loss_mask'] if mode == 'loss' else
                       out.losses['loss_mask'])
     assert torch.equal(losses[0], losses[1])
+
+
+@pytest.mark.parametrize('name', ['frtm-adv_r18_toy-davis.py',
+                                  'frtm-adv_r101_ytvos18-davis17.py'])
+def test_adv_configs_match_critics_optimizers_and_clips(name):
+    from vostoolkit.apis import apply_test_model
+    from vostoolkit.engine import MultiOptimWrapperConstructor
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'frtm', name))
+    assert cfg.custom_imports.imports == ['plugins.frtm', 'plugins.fastgan']
+    model_cfg = cfg.model.to_dict()
+    model_cfg['segmentor']['backbone'].pop('init_cfg', None)  # no download
+    model = MODELS.build(model_cfg)
+    critics = set(model.critics())
+    assert critics == {'critic_spatial', 'critic_temporal'}
+    optim = {k: v for k, v in cfg.optim_wrapper.to_dict().items()
+             if k != 'constructor'}
+    assert set(optim) == set(cfg.param_scheduler) == {'segmentor'} | critics
+    assert set(MultiOptimWrapperConstructor(optim)(model).keys()) == set(
+        optim)
+    # the temporal critic's window is FRTM's K validation frames
+    loader = cfg.train_dataloader.dataset
+    datasets = loader.get('datasets', [loader])
+    for dataset in datasets:
+        dataset = dataset.get('dataset', dataset)  # RepeatDataset
+        assert dataset.clip_sampler.num_frames - 1 == \
+            model.critic_temporal.num_frames
+    # what tools/test.py builds: FRTM without critics
+    tested = apply_test_model(Config(dict(model=model_cfg,
+                                          test_model=cfg.test_model)))
+    assert MODELS.build(tested.model).critics() == {}
