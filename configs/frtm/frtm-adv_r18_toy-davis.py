@@ -9,6 +9,8 @@
 #
 #   python tools/train.py configs/frtm/frtm_r18_toy-davis.py
 #   python tools/train.py configs/frtm/frtm-adv_r18_toy-davis.py
+#   (if the first run's time budget stopped it before iteration 2400, add
+#   --cfg-options load_from=work_dirs/frtm_r18_toy-davis/iter_N.pth)
 #   python tools/test.py configs/frtm/frtm-adv_r18_toy-davis.py \
 #       work_dirs/frtm-adv_r18_toy-davis/iter_500.pth
 _base_ = ['./frtm_r18_toy-davis.py']
