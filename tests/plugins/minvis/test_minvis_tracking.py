@@ -68,9 +68,9 @@ def test_without_tracking_the_swap_breaks_identities():
     give tracks whose masks change between frames."""
 
     class KeepOrder(CosineClipTracker):
-        def update(self, match_embeds, carry_embeds=None):
-            super().update(match_embeds, carry_embeds)
-            return torch.arange(match_embeds.shape[0])
+        def assign(self, clip):
+            super().assign(clip)
+            return torch.arange(clip.num_queries)
 
     embeds, cls, masks = _queries()
     state = MinVISVideoState(KeepOrder())
