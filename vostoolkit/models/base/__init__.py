@@ -1,5 +1,5 @@
-from .heads import (BaseMaskRefinementHead, BasePropagationHead,
-                    BaseSemanticHead, BaseVISQueryHead)
+from .heads import (BaseMaskRefinementHead, BasePixelDecoder,
+                    BasePropagationHead, BaseSemanticHead, BaseVISQueryHead)
 from .roles import (BaseBackbone, BaseCritic, BaseHead, BaseLoss, BaseMatcher,
                     BaseNeck, BaseTargetModel, VideoStateMixin)
 from .tracking import BaseTracker, ClipQueries
@@ -8,5 +8,5 @@ __all__ = [
     'BaseBackbone', 'BaseNeck', 'BaseHead', 'BaseCritic', 'BaseTargetModel',
     'BaseTracker', 'BaseLoss', 'BaseMatcher', 'VideoStateMixin',
     'ClipQueries', 'BaseMaskRefinementHead', 'BasePropagationHead',
-    'BaseSemanticHead', 'BaseVISQueryHead'
+    'BaseSemanticHead', 'BaseVISQueryHead', 'BasePixelDecoder'
 ]

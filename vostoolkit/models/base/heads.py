@@ -12,14 +12,16 @@ of that task into a segmentor's slot:
   category logits (auxiliary or pretraining heads).
 * :class:`BaseVISQueryHead` (VIS): multi-scale clip features -> per-query
   class logits, mask tubes and embeddings (Mask2Former-style decoders).
+
+and, for the necks in front of VIS query heads, :class:`BasePixelDecoder`.
 """
 from abc import abstractmethod
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
-from .roles import BaseHead
+from .roles import BaseHead, BaseNeck
 
 
 class BaseMaskRefinementHead(BaseHead):
@@ -167,3 +169,29 @@ class BaseVISQueryHead(BaseHead):
         out = self(multi_scale_feats, mask_features, all_masks=False)
         return dict(cls_logits=out['cls_logits'][-1],
                     mask_logits=out['mask_logits'][-1], embeds=out['embeds'])
+
+
+class BasePixelDecoder(BaseNeck):
+    """Turns backbone maps into per-pixel mask features and the multi-scale
+    maps a query decoder attends to (Mask2Former's pixel decoder).
+
+    Attributes:
+        num_encoder_levels (int): Number of ``multi_scale_feats`` returned.
+    """
+
+    num_encoder_levels: int
+
+    @abstractmethod
+    def forward(self, feats: Sequence[Tensor]
+                ) -> Tuple[Tensor, List[Tensor]]:
+        """Decode backbone maps.
+
+        Args:
+            feats (Sequence[Tensor]): maps (N, C_i, H_i, W_i) by increasing
+                stride.
+
+        Returns:
+            tuple: ``mask_features`` (N, C_m, H_0, W_0) at the finest
+            stride, and ``multi_scale_feats``, a list of
+            ``num_encoder_levels`` maps (N, C, H_l, W_l), coarse to fine.
+        """
