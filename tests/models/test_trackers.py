@@ -101,14 +101,17 @@ def test_buffer_tracker_matches_mean_of_recent_embeddings():
                                   buffer_len=2))
     e = torch.eye(4)
     tracker.update(ClipQueries(torch.stack([e[0], e[1]])))
-    tracker.update(ClipQueries(torch.stack([e[2], e[1]])))  # track 0 drifts to e2
+    # track 0 drifts to e2
+    tracker.update(ClipQueries(torch.stack([e[2], e[1]])))
     means = tracker.track_embeddings()
     torch.testing.assert_close(means[0], (e[0] + e[2]) / 2)
-    tracker.update(ClipQueries(torch.stack([e[3], e[1]])))  # e0 falls out of the buffer
+    # e0 falls out of the buffer
+    tracker.update(ClipQueries(torch.stack([e[3], e[1]])))
     torch.testing.assert_close(tracker.track_embeddings()[0],
                                (e[2] + e[3]) / 2)
     # swapped query order: ids follow the embeddings, not the positions
-    ids = tracker.update(ClipQueries(torch.stack([e[1], e[3] + 0.5 * e[2]])))
+    ids = tracker.update(ClipQueries(torch.stack([e[1],
+                                                  e[3] + 0.5 * e[2]])))
     assert ids.tolist() == [1, 0]
     tracker.reset()
     assert tracker.track_embeddings() is None
