@@ -3,7 +3,8 @@ fresh interpreter that imports only what its own ``custom_imports`` names,
 builds its model, and no other plugin gets imported along the way.
 
 Configs are grouped by the plugins their ``custom_imports`` name (a mixed
-config names two); each group runs in one fresh interpreter, which builds
+config names two); each group runs in one fresh interpreter (all at once),
+which builds
 every distinct model of the group on the meta device (no weights are
 allocated, initialised, read or downloaded) and then lists the plugins in
 ``sys.modules``: they must be exactly the group's.
@@ -117,17 +118,40 @@ def test_each_plugin_has_configs_importing_it_alone():
         assert not unknown, f'custom_imports names {unknown}: not plugins'
 
 
-@pytest.mark.parametrize('imports', sorted(GROUPS),
-                         ids=lambda i: '+'.join(i) or 'core')
-def test_configs_build_with_only_their_plugins(imports):
-    paths = GROUPS[imports]
+@pytest.fixture(scope='module')
+def group_runs():
+    """One fresh interpreter per group, all started at once (they spend
+    most of their time importing torch); the outputs by group."""
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join(
         [ROOT, os.environ.get('PYTHONPATH', '')]))
-    proc = subprocess.run(
-        [sys.executable, '-c', _CHILD, json.dumps([paths, list(imports)])],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    procs = {
+        imports: subprocess.Popen(
+            [sys.executable, '-c', _CHILD,
+             json.dumps([paths, list(imports)])],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        for imports, paths in GROUPS.items()
+    }
+    runs = {}
+    try:
+        for imports, proc in procs.items():
+            out, err = proc.communicate(timeout=240)
+            runs[imports] = (proc.returncode, out, err)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return runs
+
+
+@pytest.mark.parametrize('imports', sorted(GROUPS),
+                         ids=lambda i: '+'.join(i) or 'core')
+def test_configs_build_with_only_their_plugins(imports, group_runs):
+    paths = GROUPS[imports]
+    code, out, err = group_runs[imports]
+    assert code == 0, err[-3000:]
+    result = json.loads(out.strip().splitlines()[-1])
     assert result['built'] >= 1
     assert result['loaded'] == sorted(imports), (
         f'configs {[osp.relpath(p, ROOT) for p in paths]} declare '
