@@ -1,7 +1,9 @@
 """Base classes of the model roles: the interface each role promises.
 
 Every class registered in a role registry (``vostoolkit.registry``) derives
-from the matching base class here; ``ROLE.build`` checks it.
+from the matching base class here; ``ROLE.build`` checks it. The tracker
+role and what it is given (``ClipQueries``) live in ``tracking.py``; the
+heads by task (and the pixel-decoder neck) in ``heads.py``.
 """
 from abc import ABCMeta, abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Tuple
