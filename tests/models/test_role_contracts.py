@@ -302,6 +302,15 @@ def test_tracker_contract(name):
     assert tracker.update(_full_clip(perm)).tolist() == perm.tolist()
     tracker.reset()  # a new video: new tracks in query order
     assert tracker.update(_full_clip(perm)).tolist() == [0, 1, 2, 3]
+    # the declared fields are all a tracker reads: a clip with only its
+    # required fields goes through, clip after clip
+    tracker.reset()
+    for order in (torch.arange(4), perm):
+        clip = _full_clip(order)
+        for field in set(clip.given()) - set(tracker.requires):
+            setattr(clip, field, None)
+        ids = tracker.update(clip)
+        assert ids.dtype == torch.long and len(set(ids.tolist())) == 4
     for field in tracker.requires:
         assert tracker.wants(field)
         if field == 'embeds':
