@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from vostoolkit.models.segmentors.base import BaseVideoSegmentor, SampleList
+from vostoolkit.models.segmentors.base import (AdversarialBatch,
+                                               BaseVideoSegmentor, SampleList)
 from vostoolkit.models.segmentors.vos_utils import (id_map_at_original_size,
                                                   objects_given_on_frame)
 from vostoolkit.registry import BACKBONES, HEADS, MODELS, TARGET_MODELS
@@ -254,6 +255,61 @@ class FRTM(BaseVideoSegmentor):
         # has an object
         anchor = sum(p.sum() for p in self.parameters() if p.requires_grad)
         return dict(loss_mask=total / max(count, 1) + 0. * anchor)
+
+    def adversarial_batch(self, inputs: Tensor,
+                          data_samples: SampleList) -> AdversarialBatch:
+        """``loss_mask`` (as :meth:`loss`) and the refinement network's
+        masks on the validation frames, for critics
+        (``AdversarialSegmentor``).
+
+        A clip is (reference, K = T - 1 validation frames in time order);
+        one object of the reference is segmented on the K frames, each from
+        the target model learned on the reference (the frames are
+        predicted independently). A clip without an object on its
+        reference has no valid frame.
+
+        Args:
+            inputs (Tensor): (N, T, 3, H, W) clips, frame 0 the reference.
+            data_samples (list[VideoDataSample]): ``gt_obj_masks`` (T, H, W),
+                optionally ``gt_void`` and ``gt_frame_valid``.
+
+        Returns:
+            AdversarialBatch: frames (N, K, 3, H, W), predicted
+            probabilities, targets and valid pixels (N, K, H, W), annotated
+            frames (N, K).
+        """
+        n, t = inputs.shape[:2]
+        hw = inputs.shape[-2:]
+        preds = inputs.new_zeros((n, t - 1) + hw)
+        targets = inputs.new_zeros((n, t - 1) + hw)
+        pixel_valid = torch.zeros((n, t - 1) + hw, dtype=torch.bool,
+                                  device=inputs.device)
+        frame_valid = torch.zeros((n, t - 1), dtype=torch.bool,
+                                  device=inputs.device)
+        total, count = inputs.new_zeros(()), 0
+        pred_rows = []
+        for i, (clip, sample) in enumerate(zip(inputs, data_samples)):
+            out = self._clip_logits(clip, sample)
+            if out is None:
+                pred_rows.append(preds[i])
+                continue
+            logits, target, valid = out  # each (K, 1, H, W)
+            bce = F.binary_cross_entropy_with_logits(logits, target,
+                                                     reduction='none')
+            total = total + (bce * valid).sum()
+            count += int(valid.sum())
+            # (K, 1, H, W) -> (K, H, W)
+            pred_rows.append(logits.sigmoid()[:, 0])
+            targets[i] = target[:, 0]
+            pixel_valid[i] = valid[:, 0]
+            frame_valid[i] = (sample.gt_frame_valid[1:].to(inputs.device)
+                              .bool() if 'gt_frame_valid' in sample else True)
+        anchor = sum(p.sum() for p in self.parameters() if p.requires_grad)
+        return AdversarialBatch(
+            losses=dict(loss_mask=total / max(count, 1) + 0. * anchor),
+            frames=inputs[:, 1:], pred_masks=torch.stack(pred_rows),
+            gt_masks=targets, frame_valid=frame_valid,
+            pixel_valid=pixel_valid)
 
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[SampleList] = None) -> List:

@@ -70,21 +70,87 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
 
 
 class BaseCritic(BaseModule, metaclass=ABCMeta):
-    """An adversarial critic (discriminator) scoring generated samples.
+    """An adversarial critic (discriminator) scoring masks against frames.
+
+    What a critic promises its users (adversarial training, e.g.
+    :class:`~vostoolkit.models.segmentors.AdversarialSegmentor`): given a
+    batch of N clips of K frames with masks, :meth:`score` scores it. It is
+    :meth:`critic_inputs`, which lays the batch out as this critic's
+    samples (each critic knows its own layout: one sample per annotated
+    frame, one per annotated window of K frames, ...), followed by
+    :meth:`forward` on those samples. Trainers that need the samples
+    themselves (the WGAN-GP penalty differentiates the scores with respect
+    to them) call the two steps separately.
 
     Critics are built only for training; a test-time model holds none.
     """
 
     @abstractmethod
     def forward(self, x: Tensor) -> Tensor:
-        """Score samples.
+        """Score samples laid out by :meth:`critic_inputs`.
 
         Args:
-            x (Tensor): (N, C, H, W) or (N, C, K, H, W) samples.
+            x (Tensor): (B, ...) samples, e.g. (B, 3, H, W) masked frames
+                or (B, 3, K, H, W) masked windows.
 
         Returns:
-            Tensor: (N, 1, h, w) critic scores (a PatchGAN map, or h=w=1).
+            Tensor: (B, 1, h, w) critic scores (a PatchGAN map, or h=w=1);
+            samples are scored independently (no batch statistics).
         """
+
+    def critic_inputs(self, frames: Tensor, masks: Tensor,
+                      valid: Tensor) -> Optional[Tensor]:
+        """Lay a batch of (frames, masks) out as this critic's samples.
+
+        Args:
+            frames (Tensor): (N, K, 3, H, W) normalised frames.
+            masks (Tensor): (N, K, H, W) or (N, K, 1, H, W) object masks
+                in [0, 1] (ground truth, or predicted probabilities).
+            valid (Tensor): (N, K) bool, the annotated frames (only those
+                may enter a sample).
+
+        Returns:
+            Tensor | None: (B, ...) samples for :meth:`forward`; None when
+            the batch holds none (e.g. no fully annotated window).
+        """
+        raise NotImplementedError(
+            f'{type(self).__name__} does not define critic_inputs(frames, '
+            'masks, valid): a critic states how it lays out its samples')
+
+    def score(self, frames: Tensor, masks: Tensor,
+              valid: Tensor) -> Optional[Tensor]:
+        """Score a batch of (frames, masks): :meth:`forward` of
+        :meth:`critic_inputs` (shapes as there).
+
+        Returns:
+            Tensor | None: (B, 1, h, w) scores, None without samples.
+        """
+        samples = self.critic_inputs(frames, masks, valid)
+        return None if samples is None else self(samples)
+
+    @staticmethod
+    def masked_frames(frames: Tensor, masks: Tensor,
+                      valid: Tensor) -> Tensor:
+        """``X * Y``: frames times their masks, after checking the shapes.
+
+        Args:
+            frames (Tensor): (N, K, C, H, W).
+            masks (Tensor): (N, K, H, W) or (N, K, 1, H, W).
+            valid (Tensor): (N, K) bool.
+
+        Returns:
+            Tensor: (N, K, C, H, W) masked frames.
+        """
+        if masks.dim() == 5 and masks.shape[2] == 1:
+            masks = masks[:, :, 0]  # (N, K, 1, H, W) -> (N, K, H, W)
+        if (frames.dim() != 5 or masks.shape != frames.shape[:2] +
+                frames.shape[3:] or tuple(valid.shape) != tuple(
+                    frames.shape[:2])):
+            raise ValueError(
+                'a critic takes frames (N, K, C, H, W), masks (N, K, H, W) '
+                f'and valid (N, K); got {tuple(frames.shape)}, '
+                f'{tuple(masks.shape)} and {tuple(valid.shape)}')
+        return frames * masks[:, :, None]  # (N, K, C, H, W)
 
 
 class BaseTargetModel(BaseModule, metaclass=ABCMeta):
