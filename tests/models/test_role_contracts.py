@@ -116,6 +116,8 @@ MINIMAL = {
         'FaSTGANCriticLoss': dict(cfg=dict(), input=_loss_inputs_critic),
         'FaSTGANAdversarialLoss': dict(cfg=dict(),
                                        input=_loss_inputs_scores),
+        'WGANGPCriticLoss': dict(cfg=dict(), input=_loss_inputs_critic),
+        'WGANGeneratorLoss': dict(cfg=dict(), input=_loss_inputs_scores),
     },
     'MATCHERS': {
         'HungarianMatcher': dict(cfg=dict(num_points=16)),
