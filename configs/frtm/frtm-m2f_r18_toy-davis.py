@@ -16,6 +16,11 @@
 #   python tools/train.py configs/frtm/frtm-m2f_r18_toy-davis.py
 #   python tools/test.py configs/frtm/frtm-m2f_r18_toy-davis.py \
 #       work_dirs/frtm-m2f_r18_toy-davis/iter_2400.pth
+# Another start (e.g. the NOVIS toy model, whose pixel decoder also needs
+# model.neck.positional_encoding.offset=-0.5): --cfg-options
+# model.backbone.init_cfg.checkpoint=FILE model.neck.init_cfg.checkpoint=FILE;
+# without one: model.backbone.init_cfg=None model.neck.init_cfg=None
+# model.freeze_backbone=False model.freeze_neck=False.
 _base_ = ['./frtm_r18_toy-davis.py']
 
 # the toy MinVIS model (backbone.* and pixel_decoder.* are read from it)

@@ -108,7 +108,8 @@ def test_bad_map_choices():
 
 @pytest.mark.parametrize('frtm_cfg,vis_cfg', [
     (TOY, 'configs/minvis/minvis_r18_toy-ytvis.py'),
-    (REAL, 'configs/minvis/minvis_r50_ytvis19.py')])
+    (REAL, 'configs/minvis/minvis_r50_ytvis19.py'),
+    (REAL, 'configs/novis/novis_r50_ytvis19.py')])
 def test_configs_fit_the_checkpoints_they_start_from(frtm_cfg, vis_cfg):
     """The mixed configs' backbone and neck are the VIS model's, so every
     weight of its backbone.* and pixel_decoder.* loads."""
