@@ -12,7 +12,6 @@ from mmengine.config import Config
 from mmengine.logging import MessageHub
 from torch import nn
 
-import plugins.frtm  # noqa: F401
 from plugins.frtm.frtm import flatten_maps
 from vostoolkit.registry import BACKBONES, MODELS, NECKS
 from vostoolkit.testing import load_tool
