@@ -11,7 +11,7 @@
 # the mask features (stride 4, as the toy FRTM's layer1); R reads the
 # decoder's maps shallowest first.
 #
-#   python tools/train.py configs/minvis/minvis-pretrain_r18_toy-ytvis.py
+#   python tools/train.py configs/pretrain/pretrain_r18_toy-ytvis.py
 #   python tools/train.py configs/minvis/minvis_r18_toy-ytvis.py
 #   python tools/train.py configs/frtm/frtm-m2f_r18_toy-davis.py
 #   python tools/test.py configs/frtm/frtm-m2f_r18_toy-davis.py \
