@@ -18,7 +18,9 @@ lvos-evaluation, ``lvos/evaluation.py`` and ``lvos/utils.py``; see
   J&F-Mean is (J_seen + F_seen + J_unseen + F_unseen) / 4.
 
 Frames are read one at a time (every object scored on a frame shares its
-decode), so memory is bounded by one frame pair however long the video.
+decode), so memory is bounded by one frame pair however long the video;
+each pair is compared only on the box around the foreground of both masks
+(:mod:`.mask_crops`).
 """
 import json
 import math
@@ -31,7 +33,8 @@ import numpy as np
 
 from vostoolkit.utils import DataError
 from .davis_eval import run_jobs
-from .mask_io import MaskSource, PathLike, decode_index_png, read_lines
+from .mask_crops import MaskImage, union_box
+from .mask_io import MaskSource, PathLike, read_lines
 from .vos_measures import boundary_radius, disk, pair_jf
 
 FRAME_STEP = 5
@@ -172,19 +175,26 @@ def evaluate_lvos_video(job: LVOSJob) -> LVOSVideoResult:
     kernels: Dict[Tuple[int, int], np.ndarray] = {}
     for frame in sorted(plan):
         stem = lvos_frame_name(frame)
-        gt = decode_index_png(osp.join(job.gt_dir, stem + '.png'))
-        pred = job.pred.read(job.name, stem)
+        gt_path = osp.join(job.gt_dir, stem + '.png')
+        gt = MaskImage.index_png(gt_path, gt_path)
+        pred = MaskImage.index_png(job.pred.raw(f'{job.name}/{stem}.png'),
+                                   job.pred.describe(job.name, stem))
         if pred.shape != gt.shape:
-            raise DataError(job.pred.describe(job.name, stem),
-                            f'size {pred.shape[1]}x{pred.shape[0]} differs '
-                            f'from the ground truth {gt.shape[1]}x'
-                            f'{gt.shape[0]} (W x H)')
+            raise DataError(pred.where, f'size {pred.shape[1]}x'
+                            f'{pred.shape[0]} differs from the ground truth '
+                            f'{gt.shape[1]}x{gt.shape[0]} (W x H)')
+        box = union_box([gt.bbox, pred.bbox], gt.shape)
+        if box is None:  # both empty: every object scores J = F = 1
+            for oi, slot in plan[frame]:
+                j[oi][slot], f[oi][slot] = 1.0, 1.0
+            continue
+        g, p = gt.crop(box), pred.crop(box)
         kernel = kernels.get(gt.shape)
         if kernel is None:
             kernel = kernels[gt.shape] = disk(boundary_radius(gt.shape))
         for oi, slot in plan[frame]:
-            j[oi][slot], f[oi][slot] = pair_jf(gt == ids[oi],
-                                               pred == ids[oi], kernel)
+            j[oi][slot], f[oi][slot] = pair_jf(g == ids[oi], p == ids[oi],
+                                               kernel)
     return LVOSVideoResult(job.name, list(zip(keys, j, f)))
 
 

@@ -32,6 +32,7 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 
 from vostoolkit.utils import DataError
@@ -134,17 +135,33 @@ def _check_binary(mask: MaskImage, values: List[int], box) -> None:
                         'the object)')
 
 
+def binary_crop(mask: MaskImage, box) -> np.ndarray:
+    """The object (non-zero pixels) of an SA-V mask inside ``box``, as a
+    0/1 uint8 or bool (h, w) array; checks the mask holds at most two
+    values.
+
+    Raises:
+        DataError: naming the mask when it holds more than two values.
+    """
+    arr = mask.crop(box)
+    if arr.dtype == bool:  # a 1-bit PNG
+        return arr
+    top = int(cv2.minMaxLoc(arr)[1])
+    if top == 0:
+        return arr
+    n_top = cv2.countNonZero(cv2.compare(arr, top, cv2.CMP_EQ))
+    if n_top != cv2.countNonZero(arr):  # two or more non-zero values
+        _check_binary(mask, np.unique(arr).tolist(), box)
+    return arr if top == 1 else np.not_equal(arr, 0)
+
+
 def binary_frame(gt: MaskImage, pred: MaskImage, kernel: np.ndarray
                  ) -> Tuple[float, float]:
     """J and F of one SA-V (binary) mask pair; checks both are binary."""
     box = union_box([gt.bbox, pred.bbox], gt.shape)
     if box is None:
         return 1.0, 1.0
-    g, gv = gt.region(box)
-    p, pv = pred.region(box)
-    _check_binary(gt, gv, box)
-    _check_binary(pred, pv, box)
-    return pair_jf(g != 0, p != 0, kernel)
+    return pair_jf(binary_crop(gt, box), binary_crop(pred, box), kernel)
 
 
 def _eval_object(job: SAVJob, obj: str, frames: List[str],
