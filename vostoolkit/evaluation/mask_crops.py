@@ -9,7 +9,9 @@ values that occur there, so the per-object work scales with the object,
 not with the frame.
 """
 import io
-from typing import List, Optional, Sequence, Tuple, Union
+import sys
+import threading
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -160,9 +162,38 @@ class MaskImage:
         return values
 
 
+# decoded masks are written into recycled buffers: allocating a fresh
+# frame-sized array per PNG lets the C allocator hand the memory back to the
+# system and fault it in again on the next frame, which costs about half a
+# decode at 720p
+_POOL: Dict[Tuple[int, int], List[np.ndarray]] = {}
+_POOL_PER_SHAPE = 8
+_POOL_SHAPES = 4
+_POOL_LOCK = threading.Lock()
+
+
+def _free_buffer(shape: Tuple[int, int]) -> np.ndarray:
+    """An (H, W) uint8 buffer nothing else refers to (no MaskImage, view or
+    crop of it is alive), from a small per-process pool or new."""
+    with _POOL_LOCK:
+        bufs = _POOL.get(shape)
+        if bufs is None:
+            if len(_POOL) >= _POOL_SHAPES:
+                _POOL.clear()
+            bufs = _POOL[shape] = []
+        for buf in bufs:
+            # references: the pool's list, `buf` and getrefcount's argument
+            if sys.getrefcount(buf) == 3:
+                return buf
+        buf = np.empty(shape, np.uint8)
+        if len(bufs) < _POOL_PER_SHAPE:
+            bufs.append(buf)
+        return buf
+
+
 def _decode_to_array(img: Image.Image) -> np.ndarray:
     """Decode an opened (not yet loaded) 8-bit single-channel PNG straight
-    into a new (H, W) uint8 array.
+    into an (H, W) uint8 array (a recycled buffer, :func:`_free_buffer`).
 
     Pillow decodes into the image memory it finds attached to the image;
     attaching one mapped on a numpy array (``Image.core.map_buffer``, what
@@ -171,7 +202,7 @@ def _decode_to_array(img: Image.Image) -> np.ndarray:
     a Pillow version decode elsewhere, the pixels are converted the usual
     way: the values are the same either way.
     """
-    arr = np.empty((img.height, img.width), np.uint8)
+    arr = _free_buffer((img.height, img.width))
     try:
         core = Image.core.map_buffer(arr, img.size, 'raw', 0,
                                      (img.mode, 0, 1))

@@ -176,19 +176,29 @@ def _as_u8(mask: np.ndarray) -> np.ndarray:
 def boundary_u8(mask: np.ndarray) -> np.ndarray:
     """:func:`seg2bmap` of a 0/1 uint8 mask, as a 0/1 uint8 map.
 
-    The same three neighbour comparisons (right, lower, lower-right) as
-    XORs of shifted views, OR-ed in place; the last row and column compare
-    only the neighbours that exist, which is the edge rule.
+    With ``H`` the right-neighbour XOR and ``V`` the lower-neighbour XOR,
+    the 2x2 window a pixel starts is uniform exactly when its top row, its
+    bottom row and its left column are, so ``b = H | H_below | V`` (which
+    also covers the lower-right neighbour). The last row compares only to
+    the right and the last column only downwards, which is the edge rule.
     """
-    b = np.zeros_like(mask)
-    cv2.bitwise_xor(mask[:, :-1], mask[:, 1:], dst=b[:, :-1])
-    if mask.shape[0] > 1:
-        top = b[:-1]
-        cv2.bitwise_or(top, cv2.bitwise_xor(mask[:-1], mask[1:]), dst=top)
-        if mask.shape[1] > 1:
-            inner = b[:-1, :-1]
-            cv2.bitwise_or(inner, cv2.bitwise_xor(mask[:-1, :-1],
-                                                  mask[1:, 1:]), dst=inner)
+    h, w = mask.shape
+    b = np.empty_like(mask)
+    if h == 1 or w == 1:
+        b[...] = 0
+        if w > 1:
+            cv2.bitwise_xor(mask[:, :-1], mask[:, 1:], dst=b[:, :-1])
+        elif h > 1:
+            cv2.bitwise_xor(mask[:-1], mask[1:], dst=b[:-1])
+        return b
+    right = cv2.bitwise_xor(mask[:, :-1], mask[:, 1:])  # (h, w - 1)
+    down = cv2.bitwise_xor(mask[:-1], mask[1:])  # (h - 1, w)
+    inner = b[:-1, :-1]
+    cv2.bitwise_or(right[:-1], right[1:], dst=inner)
+    cv2.bitwise_or(inner, down[:, :-1], dst=inner)
+    b[:-1, -1] = down[:, -1]
+    b[-1, :-1] = right[-1]
+    b[-1, -1] = 0
     return b
 
 
