@@ -120,8 +120,8 @@ def _plan_of(kernel: np.ndarray) -> _Plan:
     return plan
 
 
-def matched_count(src: np.ndarray, at: np.ndarray,
-                  kernel: np.ndarray) -> int:
+def matched_count(src: np.ndarray, at: np.ndarray, kernel: np.ndarray,
+                  n_at: Optional[int] = None) -> int:
     """Number of non-zero pixels of ``at`` where ``cv2.dilate(src, kernel)``
     is non-zero.
 
@@ -131,6 +131,8 @@ def matched_count(src: np.ndarray, at: np.ndarray,
         at (np.ndarray): (H, W) uint8 0/1 map of the pixels read.
         kernel (np.ndarray): (kh, kw) uint8 footprint, anchored at its
             centre ``(kh // 2, kw // 2)``.
+        n_at (int, optional): ``cv2.countNonZero(at)`` when the caller
+            has it.
 
     Returns:
         int: The count, equal to
@@ -142,7 +144,7 @@ def matched_count(src: np.ndarray, at: np.ndarray,
     reach = cv2.dilate(src, plan.inner[0], anchor=plan.inner[1])
     left = cv2.subtract(at, reach)  # pixels of `at` not matched yet
     n_left = cv2.countNonZero(left)
-    n_matched = cv2.countNonZero(at) - n_left
+    n_matched = (cv2.countNonZero(at) if n_at is None else n_at) - n_left
     if n_left == 0:
         return n_matched
     if n_left > _OUTER_MIN:

@@ -276,8 +276,8 @@ def pair_counts_fs(gt: np.ndarray, pred: np.ndarray,
                 f = _f_from_counts(n_pred, n_gt, n_pred, n_gt)  # all matched
             else:
                 f = _f_from_counts(n_pred, n_gt,
-                                   matched_count(gb, pb, kernel),
-                                   matched_count(pb, gb, kernel))
+                                   matched_count(gb, pb, kernel, n_pred),
+                                   matched_count(pb, gb, kernel, n_gt))
         fs.append(f)
     return inter, n_union, fs
 
