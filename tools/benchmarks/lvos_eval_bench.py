@@ -10,10 +10,11 @@ about 400 annotated frames at 720x1280; tens of GB of PNGs, hours to
 generate on 2 cores). Prints our time (2 workers), the PNG-decode floor
 (PIL decoding every ground-truth and prediction PNG the evaluator reads,
 once, without any conversion to arrays, 2 processes), both as wall and
-CPU time, and the peak RSS; with ``--official`` also the
-official time (``--mp_nums 2``) and the largest difference over every
-number it prints. ``--official-python`` needs numpy < 2 (the official
-code assigns 1-element arrays to array items).
+CPU time (medians of ``--repeat`` interleaved runs), and the peak RSS;
+with ``--official`` also the official time (``--mp_nums 2``) and the
+largest difference over every number it prints. ``--official-python``
+needs numpy < 2 (the official code assigns 1-element arrays to array
+items).
 """
 import argparse
 import json
@@ -174,7 +175,8 @@ def main(argv=None) -> int:
         with open(out) as f:
             official = json.load(f)
         print(f'official: {t_off:.2f} s (--mp_nums 2): ours is '
-              f'{t_off / ours_wall:.1f}x faster (median); max |difference| over '
+              f'{t_off / ours_wall:.1f}x faster (median); max |difference| '
+              f'over '
               f'{len(official) - 1 + 3 * len(official["per_object"])} '
               f'printed numbers: {max_diff(ours, official):.3g}')
     return 0

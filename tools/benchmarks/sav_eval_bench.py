@@ -8,10 +8,12 @@ Default set: 8 videos of 48 annotated frames at 720x1280 (1-3 objects, one
 holding another so masks overlap, some entering part-way). ``--full``: the
 SA-V val size (155 videos of about 84 annotated frames; about 300 objects).
 Prints our time (2 workers), the PNG-decode floor (PIL decoding every
-ground-truth and prediction PNG the evaluator reads into memory, without
-any conversion to arrays, 2 processes) and the peak RSS; with ``--official`` (the ``sav_dataset`` folder of a sam2
-checkout) also the official time (2 processes) and the largest difference
-over every number it computes (global J&F, J, F and each object's).
+ground-truth and prediction PNG the evaluator reads, once, without any
+conversion to arrays, 2 processes), both as wall and CPU time (medians of
+``--repeat`` interleaved runs), and the peak RSS; with ``--official``
+(the ``sav_dataset`` folder of a sam2 checkout) also the official time (2
+processes) and the largest difference over every number it computes
+(global J&F, J, F and each object's).
 """
 import argparse
 import json
@@ -167,7 +169,8 @@ def main(argv=None) -> int:
         with open(out) as f:
             official = json.load(f)
         print(f'official: {t_off:.2f} s (2 processes): ours is '
-              f'{t_off / ours_wall:.1f}x faster (median); max |difference| over '
+              f'{t_off / ours_wall:.1f}x faster (median); max |difference| '
+              f'over '
               f'{3 + 3 * len(official["per_object"])} numbers: '
               f'{max_diff(ours, official):.3g}')
     return 0
