@@ -9,16 +9,14 @@ values that occur there, so the per-object work scales with the object,
 not with the frame.
 """
 import io
-import sys
-import threading
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from vostoolkit.utils import DataError
-from .mask_io import INDEX_MODES, png_problem
+from .mask_io import INDEX_MODES, decode_to_array, png_problem
 
 Box = Tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 excluded)
 _PIL_MODES = ('P', 'L', '1')
@@ -49,7 +47,7 @@ class MaskImage:
             img = Image.open(src)
             self.mode = img.mode
             if img.mode in _INDEX_MODES:
-                self.arr = _decode_to_array(img)
+                self.arr = decode_to_array(img)
                 self.img = None
                 self.bbox = img.getbbox()
             else:
@@ -160,59 +158,6 @@ class MaskImage:
         if 0 not in values and not covers(box, self.shape):
             values = [0] + values
         return values
-
-
-# decoded masks are written into recycled buffers: allocating a fresh
-# frame-sized array per PNG lets the C allocator hand the memory back to the
-# system and fault it in again on the next frame, which costs about half a
-# decode at 720p
-_POOL: Dict[Tuple[int, int], List[np.ndarray]] = {}
-_POOL_PER_SHAPE = 8
-_POOL_SHAPES = 4
-_POOL_LOCK = threading.Lock()
-
-
-def _free_buffer(shape: Tuple[int, int]) -> np.ndarray:
-    """An (H, W) uint8 buffer nothing else refers to (no MaskImage, view or
-    crop of it is alive), from a small per-process pool or new."""
-    with _POOL_LOCK:
-        bufs = _POOL.get(shape)
-        if bufs is None:
-            if len(_POOL) >= _POOL_SHAPES:
-                _POOL.clear()
-            bufs = _POOL[shape] = []
-        for buf in bufs:
-            # references: the pool's list, `buf` and getrefcount's argument
-            if sys.getrefcount(buf) == 3:
-                return buf
-        buf = np.empty(shape, np.uint8)
-        if len(bufs) < _POOL_PER_SHAPE:
-            bufs.append(buf)
-        return buf
-
-
-def _decode_to_array(img: Image.Image) -> np.ndarray:
-    """Decode an opened (not yet loaded) 8-bit single-channel PNG straight
-    into an (H, W) uint8 array (a recycled buffer, :func:`_free_buffer`).
-
-    Pillow decodes into the image memory it finds attached to the image;
-    attaching one mapped on a numpy array (``Image.core.map_buffer``, what
-    ``Image.frombuffer`` uses) spares the copies of ``np.asarray(img)``
-    (``tobytes`` and a join, about as slow as the decoding at 720p). Should
-    a Pillow version decode elsewhere, the pixels are converted the usual
-    way: the values are the same either way.
-    """
-    arr = _free_buffer((img.height, img.width))
-    try:
-        core = Image.core.map_buffer(arr, img.size, 'raw', 0,
-                                     (img.mode, 0, 1))
-        img.im = core
-    except (AttributeError, TypeError, ValueError):
-        core = None
-    img.load()  # decodes and closes a file it opened itself
-    if core is None or img.im is not core:
-        return np.asarray(img)
-    return arr
 
 
 def _array_bbox(arr: np.ndarray) -> Optional[Box]:
