@@ -1,15 +1,12 @@
 """The fast paths of the J / F computation give the plain computation's
 numbers: boundary matches counted without a disk dilation, uint8 boundary
 maps, and masks decoded into recycled buffers."""
-import glob
-import os.path as osp
-
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from vostoolkit.evaluation import encode_index_png
+from vostoolkit.evaluation import decode_index_png, encode_index_png
 from vostoolkit.evaluation.boundary_match import matched_count
 from vostoolkit.evaluation.mask_crops import MaskImage
 from vostoolkit.evaluation.vos_measures import (boundary_u8, disk,
@@ -90,3 +87,6 @@ def test_decoded_masks_never_share_memory(tmp_path):
     alive = [MaskImage(p, p) for p in paths]  # more than the pool holds
     for m, a in zip(alive, arrays):
         assert np.array_equal(m.full(), a)
+    ids = [decode_index_png(p) for p in paths]  # the same for id maps
+    for got, a in zip(ids, arrays):
+        assert np.array_equal(got, a)
