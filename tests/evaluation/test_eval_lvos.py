@@ -99,6 +99,15 @@ def test_lvos_hand_computed(lvos):
     assert res['per_object']['A_2']['J-Mean'] == pytest.approx(0.5)
 
 
+def test_lvos_video_split_across_workers(lvos, monkeypatch):
+    """A video split into runs of frames over the workers gives the same
+    numbers as one worker reading it whole."""
+    from vostoolkit.evaluation import lvos_eval
+    monkeypatch.setattr(lvos_eval, 'FRAMES_PER_JOB', 1)
+    assert evaluate_lvos(*lvos, num_workers=2) == \
+        evaluate_lvos(*lvos, num_workers=1)
+
+
 def test_lvos_errors(lvos, tmp_path):
     gt, pred = lvos
     import os

@@ -232,7 +232,16 @@ def test_submission_writers_and_validators(toy_data, tmp_path):
     write_mose_submission(v2, videos, version=2)
     assert validate_mose_zip(v1, root, 'valid', version=1) == []
     assert validate_mose_zip(v2, osp.join(root, 'valid'), version=2) == []
-    (problem, ) = validate_mose_zip(v1, root, 'valid', version=2)
+    # both servers take the video folders at the zip root
+    import zipfile
+    with zipfile.ZipFile(v1) as src:
+        names = src.namelist()
+        assert all(n.split('/')[0] in {v[0] for v in videos} for n in names)
+        nested = str(tmp_path / 'nested.zip')
+        with zipfile.ZipFile(nested, 'w') as dst:
+            for n in names:
+                dst.writestr('Annotations/' + n, src.read(n))
+    (problem, ) = validate_mose_zip(nested, root, 'valid', version=1)
     assert problem.startswith('zip layout') and "under 'Annotations/'" in \
         problem
     short = [(n, f[:-1], m[:-1]) for n, f, m in videos]

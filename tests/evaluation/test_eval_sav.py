@@ -102,6 +102,8 @@ def test_sav_hand_computed(sav):
     for key in ('J&F', 'J', 'F'):
         assert res[key] == pytest.approx(mean, abs=1e-9)
     assert res['unpredicted'] == []
+    # the objects of a video run in different workers: same numbers
+    assert evaluate_sav(root, pred, num_workers=2) == res
 
 
 def test_sav_all_frames_and_video_sets(sav, tmp_path):

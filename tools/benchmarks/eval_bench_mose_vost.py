@@ -12,8 +12,10 @@ validation split (MOSE v1 valid: 311 videos, MOSE v2 valid: 433, VOST val:
 split's video count (long on 2 CPUs: generation alone is tens of minutes).
 
 For each evaluator it prints our time (2 worker processes, run in a fresh
-child process), the PNG-decode floor (decoding every ground-truth and
-prediction PNG of the evaluated frames, nothing else, 2 processes) and the
+child process), the PNG-decode floor (PIL decoding every ground-truth and
+prediction PNG of the evaluated frames, once, without any conversion to
+arrays, 2 processes; the floor of ``lvos_eval_bench.py`` and
+``sav_eval_bench.py``) and the
 peak RSS of one worker on the half and the whole set (bounded per video:
 it should not grow with the set). With ``--official-python`` and the
 fetched repositories (henghuiding/MOSE-api, TRI-ML/VOST, run unchanged from
@@ -38,7 +40,7 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
-from vostoolkit.evaluation.mask_io import decode_index_png  # noqa: E402
+from PIL import Image  # noqa: E402
 
 SPLITS = dict(mose=311, mosev2=433, vost=70)
 
@@ -62,7 +64,8 @@ def _decode_video(args):
     folders, frames = args
     for folder in folders:
         for f in frames:
-            decode_index_png(osp.join(folder, f + '.png'))
+            with Image.open(osp.join(folder, f + '.png')) as img:
+                img.load()
     return 0
 
 

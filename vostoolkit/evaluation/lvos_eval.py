@@ -18,7 +18,9 @@ lvos-evaluation, ``lvos/evaluation.py`` and ``lvos/utils.py``; see
   J&F-Mean is (J_seen + F_seen + J_unseen + F_unseen) / 4.
 
 Frames are read one at a time (every object scored on a frame shares its
-decode), so memory is bounded by one frame pair however long the video.
+decode), so memory is bounded by one frame pair however long the video;
+each pair is compared only on the box around the foreground of both masks
+(:mod:`.mask_crops`).
 """
 import json
 import math
@@ -31,7 +33,8 @@ import numpy as np
 
 from vostoolkit.utils import DataError
 from .davis_eval import run_jobs
-from .mask_io import MaskSource, PathLike, decode_index_png, read_lines
+from .mask_crops import MaskImage, union_box
+from .mask_io import MaskSource, PathLike, read_lines
 from .vos_measures import boundary_radius, disk, pair_jf
 
 FRAME_STEP = 5
@@ -127,13 +130,22 @@ def spread_v(j: np.ndarray, f: np.ndarray) -> float:
     return math.sqrt(float(np.round(v, 4)))
 
 
+FRAMES_PER_JOB = 40
+
+
 @dataclass
 class LVOSJob:
-    """One video to evaluate (picklable)."""
+    """One video, or a run of its scored frames, to evaluate (picklable).
+
+    ``part`` = (first, stop) picks the scored frames ``sorted(plan)[first:
+    stop]`` (all of them when None): a long video is split into several
+    jobs so that the workers stay evenly loaded.
+    """
     name: str
     gt_dir: str
     objects: Dict[str, dict]
     pred: MaskSource
+    part: Optional[Tuple[int, int]] = None
 
 
 @dataclass
@@ -163,28 +175,39 @@ def frame_plan(objects: Dict[str, dict], where: str
 
 
 def evaluate_lvos_video(job: LVOSJob) -> LVOSVideoResult:
-    """J and F in every slot of every object of one video."""
+    """J and F in every slot of every object of one video (of the slots
+    its frames reach, for a job holding a ``part``; the others stay 0)."""
     keys = list(job.objects)
     ids = [int(k) for k in keys]
     plan = frame_plan(job.objects, job.gt_dir)
     j = [np.zeros(rng['frame_nums'] - 2) for rng in job.objects.values()]
     f = [a.copy() for a in j]
     kernels: Dict[Tuple[int, int], np.ndarray] = {}
-    for frame in sorted(plan):
+    frames = sorted(plan)
+    if job.part is not None:
+        frames = frames[job.part[0]:job.part[1]]
+    for frame in frames:
         stem = lvos_frame_name(frame)
-        gt = decode_index_png(osp.join(job.gt_dir, stem + '.png'))
-        pred = job.pred.read(job.name, stem)
+        gt_path = osp.join(job.gt_dir, stem + '.png')
+        gt = MaskImage.index_png(gt_path, gt_path)
+        pred = MaskImage.index_png(job.pred.raw(f'{job.name}/{stem}.png'),
+                                   job.pred.describe(job.name, stem))
         if pred.shape != gt.shape:
-            raise DataError(job.pred.describe(job.name, stem),
-                            f'size {pred.shape[1]}x{pred.shape[0]} differs '
-                            f'from the ground truth {gt.shape[1]}x'
-                            f'{gt.shape[0]} (W x H)')
+            raise DataError(pred.where, f'size {pred.shape[1]}x'
+                            f'{pred.shape[0]} differs from the ground truth '
+                            f'{gt.shape[1]}x{gt.shape[0]} (W x H)')
+        box = union_box([gt.bbox, pred.bbox], gt.shape)
+        if box is None:  # both empty: every object scores J = F = 1
+            for oi, slot in plan[frame]:
+                j[oi][slot], f[oi][slot] = 1.0, 1.0
+            continue
+        g, p = gt.crop(box), pred.crop(box)
         kernel = kernels.get(gt.shape)
         if kernel is None:
             kernel = kernels[gt.shape] = disk(boundary_radius(gt.shape))
         for oi, slot in plan[frame]:
-            j[oi][slot], f[oi][slot] = pair_jf(gt == ids[oi],
-                                               pred == ids[oi], kernel)
+            j[oi][slot], f[oi][slot] = pair_jf(g == ids[oi], p == ids[oi],
+                                               kernel)
     return LVOSVideoResult(job.name, list(zip(keys, j, f)))
 
 
@@ -264,7 +287,9 @@ def evaluate_lvos(gt_root: PathLike, pred: PathLike, split: str = 'valid',
         unseen (str | list[str], optional): Unseen videos, or a file listing
             them (default: ``unseen_videos.txt`` next to the meta file).
         videos (list[str], optional): Evaluate only these videos.
-        num_workers (int): Worker processes (videos in parallel).
+        num_workers (int): Worker processes (videos, and runs of
+            :data:`FRAMES_PER_JOB` scored frames of a longer video, in
+            parallel).
 
     Returns:
         dict: see :func:`summarize_lvos`.
@@ -280,7 +305,30 @@ def evaluate_lvos(gt_root: PathLike, pred: PathLike, split: str = 'valid',
         if name not in meta:
             raise DataError(meta_file, f'video {name} is not listed')
     source = MaskSource(pred, prefix='Annotations')
-    jobs = [LVOSJob(n, osp.join(split_dir, 'Annotations', n), meta[n],
-                    source) for n in names]
     hidden = unseen_list(gt_root, split_dir, unseen)
-    return summarize_lvos(run_jobs(jobs, _worker, num_workers), hidden)
+    jobs = []
+    for n in names:
+        gt_dir = osp.join(split_dir, 'Annotations', n)
+        count = len(frame_plan(meta[n], gt_dir))
+        parts = [None] if num_workers <= 1 or count <= FRAMES_PER_JOB else [
+            (i, i + FRAMES_PER_JOB) for i in range(0, count, FRAMES_PER_JOB)]
+        jobs += [LVOSJob(n, gt_dir, meta[n], source, part) for part in parts]
+    return summarize_lvos(merge_parts(run_jobs(jobs, _worker, num_workers)),
+                          hidden)
+
+
+def merge_parts(results: Sequence[LVOSVideoResult]) -> List[LVOSVideoResult]:
+    """One result per video from the results of its parts (in order); each
+    slot is filled by exactly one part, so the parts' arrays add up."""
+    merged: Dict[str, LVOSVideoResult] = {}
+    for res in results:
+        have = merged.get(res.name)
+        if have is None:
+            merged[res.name] = LVOSVideoResult(
+                res.name, [(k, j.copy(), f.copy()) for k, j, f in
+                           res.objects])
+            continue
+        for (_, j, f), (_, j2, f2) in zip(have.objects, res.objects):
+            j += j2
+            f += f2
+    return list(merged.values())

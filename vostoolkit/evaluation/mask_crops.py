@@ -11,13 +11,16 @@ not with the frame.
 import io
 from typing import List, Optional, Sequence, Tuple, Union
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from vostoolkit.utils import DataError
+from .mask_io import INDEX_MODES, decode_to_array, png_problem
 
 Box = Tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 excluded)
 _PIL_MODES = ('P', 'L', '1')
+_INDEX_MODES = ('P', 'L')  # decoded straight to uint8 arrays
 
 
 class MaskImage:
@@ -42,25 +45,58 @@ class MaskImage:
         try:
             src = io.BytesIO(data) if isinstance(data, bytes) else data
             img = Image.open(src)
-            img.load()  # decodes and closes a file it opened itself
             self.mode = img.mode
-            if img.mode in _PIL_MODES:
-                self.img, self.arr = img, None
+            if img.mode in _INDEX_MODES:
+                self.arr = decode_to_array(img)
+                self.img = None
+                self.bbox = img.getbbox()
             else:
-                self.img, self.arr = None, np.array(img)
+                img.load()  # decodes and closes a file it opened itself
+                if img.mode in _PIL_MODES:
+                    self.img, self.arr = img, None
+                    self.bbox = img.getbbox()
+                else:
+                    self.img, self.arr = None, np.array(img)
         except FileNotFoundError:
             raise DataError(where, 'file not found') from None
         except (OSError, ValueError, SyntaxError) as err:
             raise DataError(where, f'cannot decode PNG ({err})') from None
         if self.img is not None:
             self.shape = (self.img.height, self.img.width)
-            self.bbox = self.img.getbbox()
         else:
             if self.arr.ndim != 2:
                 raise DataError(where, f'PNG mode {self.mode}: expected a '
                                 'single-channel mask (palette or grayscale)')
             self.shape = self.arr.shape
-            self.bbox = _array_bbox(self.arr)
+            if self.mode not in _INDEX_MODES:
+                self.bbox = _array_bbox(self.arr)
+
+    @classmethod
+    def index_png(cls, data: Union[str, bytes], where: str) -> 'MaskImage':
+        """Decode an index PNG (mode ``P`` or ``L``) with the checks of
+        :func:`.mask_io.decode_index_png`: a complete PNG (every chunk's
+        CRC, :func:`.mask_io.png_problem`) and a single-channel index mode.
+
+        Raises:
+            DataError: naming ``where``: missing, unreadable, not a
+                complete PNG, or not an index PNG.
+        """
+        if not isinstance(data, bytes):
+            try:
+                with open(data, 'rb') as f:
+                    data = f.read()
+            except FileNotFoundError:
+                raise DataError(where, 'file not found') from None
+            except OSError as err:
+                raise DataError(where, f'cannot read file ({err})') from None
+        cause = png_problem(data)
+        if cause is not None:
+            raise DataError(where, cause)
+        self = cls(data, where)
+        if self.mode not in INDEX_MODES:
+            raise DataError(where, f'PNG mode {self.mode}, expected an index '
+                            'PNG (mode P with a palette, or L)')
+        return self
 
     @classmethod
     def from_array(cls, arr: np.ndarray, where: str) -> 'MaskImage':
@@ -87,6 +123,9 @@ class MaskImage:
         x0, y0, x1, y1 = box
         if self.img is None:
             arr = self.arr[y0:y1, x0:x1]
+            if arr.dtype == np.uint8 and arr.size:
+                hist = cv2.calcHist([arr], [0], None, [256], [0, 256])
+                return arr, np.flatnonzero(hist.ravel()).tolist()
             return arr, np.unique(arr).tolist()
         crop = self.img.crop(box)
         hist = crop.histogram()
@@ -95,6 +134,15 @@ class MaskImage:
             return arr, [v for v, c in zip((0, 1), (hist[0], hist[255]))
                          if c]
         return arr, [v for v, c in enumerate(hist) if c]
+
+    def crop(self, box: Box) -> np.ndarray:
+        """Pixel values inside ``box``: an (h, w) array (uint8 for palette /
+        grayscale PNGs, bool for 1-bit ones), without the distinct values
+        :meth:`region` also finds."""
+        x0, y0, x1, y1 = box
+        if self.img is None:
+            return self.arr[y0:y1, x0:x1]
+        return np.asarray(self.img.crop(box))
 
     def full(self) -> np.ndarray:
         """The whole (H, W) array."""

@@ -2,11 +2,14 @@
 
 Masks are decoded straight to ``(H, W)`` uint8 id maps: PIL gives the palette
 indices of a ``P`` image (or the values of an ``L`` image) without any colour
-conversion, which is all the evaluators need.
+conversion, which is all the evaluators need, and writes them into a numpy
+buffer recycled from frame to frame (:func:`decode_to_array`).
 """
 import io
 import os
 import os.path as osp
+import sys
+import threading
 import zipfile
 import zlib
 from typing import Dict, List, Optional, Tuple, Union
@@ -90,6 +93,59 @@ def png_problem(data: bytes) -> Optional[str]:
         pos = chunk_end
 
 
+# decoded masks are written into recycled buffers: allocating a fresh
+# frame-sized array per PNG lets the C allocator hand the memory back to the
+# system and fault it in again on the next frame, which costs about half a
+# decode at 720p
+_POOL: Dict[Tuple[int, int], List[np.ndarray]] = {}
+_POOL_PER_SHAPE = 8
+_POOL_SHAPES = 4
+_POOL_LOCK = threading.Lock()
+
+
+def _free_buffer(shape: Tuple[int, int]) -> np.ndarray:
+    """An (H, W) uint8 buffer nothing else refers to (no MaskImage, view or
+    crop of it is alive), from a small per-process pool or new."""
+    with _POOL_LOCK:
+        bufs = _POOL.get(shape)
+        if bufs is None:
+            if len(_POOL) >= _POOL_SHAPES:
+                _POOL.clear()
+            bufs = _POOL[shape] = []
+        for buf in bufs:
+            # references: the pool's list, `buf` and getrefcount's argument
+            if sys.getrefcount(buf) == 3:
+                return buf
+        buf = np.empty(shape, np.uint8)
+        if len(bufs) < _POOL_PER_SHAPE:
+            bufs.append(buf)
+        return buf
+
+
+def decode_to_array(img: Image.Image) -> np.ndarray:
+    """Decode an opened (not yet loaded) 8-bit single-channel PNG straight
+    into an (H, W) uint8 array (a recycled buffer, :func:`_free_buffer`).
+
+    Pillow decodes into the image memory it finds attached to the image;
+    attaching one mapped on a numpy array (``Image.core.map_buffer``, what
+    ``Image.frombuffer`` uses) spares the copies of ``np.asarray(img)``
+    (``tobytes`` and a join, about as slow as the decoding at 720p). Should
+    a Pillow version decode elsewhere, the pixels are converted the usual
+    way: the values are the same either way.
+    """
+    arr = _free_buffer((img.height, img.width))
+    try:
+        core = Image.core.map_buffer(arr, img.size, 'raw', 0,
+                                     (img.mode, 0, 1))
+        img.im = core
+    except (AttributeError, TypeError, ValueError):
+        core = None
+    img.load()  # decodes and closes a file it opened itself
+    if core is None or img.im is not core:
+        return np.asarray(img)
+    return arr
+
+
 def decode_index_png(data: Union[bytes, PathLike],
                      name: Optional[str] = None) -> np.ndarray:
     """Decode an index PNG (mode ``P`` or ``L``) to an ``(H, W)`` uint8 map.
@@ -100,7 +156,9 @@ def decode_index_png(data: Union[bytes, PathLike],
             path).
 
     Returns:
-        np.ndarray: (H, W) uint8 ids.
+        np.ndarray: (H, W) uint8 ids, decoded straight into the array
+        (:func:`decode_to_array`; its memory is reused for a later PNG only
+        once nothing refers to it any more).
 
     Raises:
         DataError: the file is missing, not a complete PNG
@@ -126,7 +184,7 @@ def decode_index_png(data: Union[bytes, PathLike],
                 raise DataError(
                     name, f'PNG mode {mode}, expected an index PNG (mode P '
                     'with a palette, or L)')
-            arr = np.array(img)
+            arr = decode_to_array(img)
     except DataError:
         raise
     except FileNotFoundError:

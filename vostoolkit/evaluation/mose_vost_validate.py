@@ -50,16 +50,18 @@ def _check_frames_zip(zip_path: PathLike, videos: List[str], img_root: str,
 def validate_mose_zip(zip_path: PathLike, gt: PathLike, split: str = 'valid',
                       version: int = 1) -> List[str]:
     """Check a MOSE submission zip: a palette PNG for every frame of every
-    video of the split (``Annotations/<video>/`` for v1, ``<video>/`` at
-    the root for v2), at the size of the first annotation, with ids of its
-    objects only.
+    video of the split, ``<video>/<frame>.png`` at the zip root (v1 and
+    v2), at the size of the first annotation, with ids of its objects
+    only.
 
     Args:
         zip_path (str): The zip.
         gt (str): The MOSE root or the split folder.
         split (str): Split folder under a root.
-        version (int): 1 or 2.
+        version (int): 1 or 2 (the same layout).
     """
+    if version not in (1, 2):
+        raise ValueError(f'MOSE version must be 1 or 2, got {version!r}')
     gt = os.fspath(gt)
     split_dir = gt if osp.isdir(osp.join(gt, 'JPEGImages')) else \
         osp.join(gt, split)
@@ -70,7 +72,7 @@ def validate_mose_zip(zip_path: PathLike, gt: PathLike, split: str = 'valid',
                     if osp.isdir(osp.join(img_root, d)))
     return _check_frames_zip(zip_path, videos, img_root,
                              osp.join(split_dir, 'Annotations'),
-                             'Annotations/' if version == 1 else '', 'video')
+                             '', 'video')
 
 
 def validate_vost_zip(zip_path: PathLike, root: PathLike,

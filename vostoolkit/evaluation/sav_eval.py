@@ -32,6 +32,7 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 
 from vostoolkit.utils import DataError
@@ -95,11 +96,16 @@ def scan_video(gt_dir: str) -> Tuple[bool, List[Tuple[str, List[str]]]]:
 
 @dataclass
 class SAVJob:
-    """One video to evaluate (picklable)."""
+    """One video, or some objects of an SA-V-layout video, to evaluate
+    (picklable). ``scan`` is the video's :func:`scan_video` (listed again
+    when None); with ``objects``, only those object folders are scored, so
+    that a video's objects can run in different workers."""
     name: str
     gt_dir: str
     pred: MaskSource
     skip_first_and_last: bool = True
+    scan: Optional[Tuple[bool, List[Tuple[str, List[str]]]]] = None
+    objects: Optional[List[str]] = None
 
 
 @dataclass
@@ -134,17 +140,33 @@ def _check_binary(mask: MaskImage, values: List[int], box) -> None:
                         'the object)')
 
 
+def binary_crop(mask: MaskImage, box) -> np.ndarray:
+    """The object (non-zero pixels) of an SA-V mask inside ``box``, as a
+    0/1 uint8 or bool (h, w) array; checks the mask holds at most two
+    values.
+
+    Raises:
+        DataError: naming the mask when it holds more than two values.
+    """
+    arr = mask.crop(box)
+    if arr.dtype == bool:  # a 1-bit PNG
+        return arr
+    top = int(cv2.minMaxLoc(arr)[1])
+    if top <= 1:  # 0/1 values: binary already
+        return arr
+    n_top = cv2.countNonZero(cv2.compare(arr, top, cv2.CMP_EQ))
+    if n_top != cv2.countNonZero(arr):  # two or more non-zero values
+        _check_binary(mask, np.unique(arr).tolist(), box)
+    return arr if top == 1 else np.not_equal(arr, 0)
+
+
 def binary_frame(gt: MaskImage, pred: MaskImage, kernel: np.ndarray
                  ) -> Tuple[float, float]:
     """J and F of one SA-V (binary) mask pair; checks both are binary."""
     box = union_box([gt.bbox, pred.bbox], gt.shape)
     if box is None:
         return 1.0, 1.0
-    g, gv = gt.region(box)
-    p, pv = pred.region(box)
-    _check_binary(gt, gv, box)
-    _check_binary(pred, pv, box)
-    return pair_jf(g != 0, p != 0, kernel)
+    return pair_jf(binary_crop(gt, box), binary_crop(pred, box), kernel)
 
 
 def _eval_object(job: SAVJob, obj: str, frames: List[str],
@@ -194,8 +216,11 @@ def _eval_davis_layout(job: SAVJob, frames: List[str],
 
 
 def evaluate_sav_video(job: SAVJob) -> SAVVideoResult:
-    """J and F per frame of every reported object of one video."""
-    is_sav, entries = scan_video(job.gt_dir)
+    """J and F per frame of every reported object of one video (of the
+    job's ``objects``, when given)."""
+    is_sav, entries = job.scan or scan_video(job.gt_dir)
+    if job.objects is not None:
+        entries = [e for e in entries if e[0] in set(job.objects)]
     kernels: dict = {}
     res = SAVVideoResult(job.name)
     for obj, frames in entries:
@@ -219,6 +244,16 @@ def _worker(job: SAVJob):
         return evaluate_sav_video(job)
     except DataError as err:
         return ('DataError', err.path, err.cause)
+
+
+def _merge_videos(results: Sequence[SAVVideoResult]
+                  ) -> List[SAVVideoResult]:
+    """One result per video from per-object results (in order)."""
+    merged: Dict[str, SAVVideoResult] = {}
+    for res in results:
+        merged.setdefault(res.name, SAVVideoResult(res.name)).objects += \
+            res.objects
+    return list(merged.values())
 
 
 def summarize_sav(results: Sequence[SAVVideoResult]) -> dict:
@@ -273,7 +308,8 @@ def evaluate_sav(gt_root: PathLike, pred: PathLike, split: str = 'val',
         skip_first_and_last (bool): Skip the first and last annotated
             frames (the official default; ``False`` is its
             ``--do_not_skip_first_and_last_frame``).
-        num_workers (int): Worker processes (videos in parallel).
+        num_workers (int): Worker processes (videos, and the objects of an
+            SA-V-layout video, in parallel).
 
     Returns:
         dict: see :func:`summarize_sav`, plus ``unpredicted``: the
@@ -302,8 +338,16 @@ def evaluate_sav(gt_root: PathLike, pred: PathLike, split: str = 'val',
             raise DataError(gt_dir, f'video {unknown[0]} not found')
         names = [v for v in names if v in set(videos)]
         missing = [v for v in missing if v in set(videos)]
-    jobs = [SAVJob(n, osp.join(gt_dir, n), source, skip_first_and_last)
-            for n in names]
-    out = summarize_sav(run_jobs(jobs, _worker, num_workers))
+    jobs = []
+    for n in names:
+        scan = scan_video(osp.join(gt_dir, n))
+        if num_workers <= 1 or not scan[0]:
+            jobs.append(SAVJob(n, osp.join(gt_dir, n), source,
+                               skip_first_and_last, scan))
+            continue
+        jobs += [SAVJob(n, osp.join(gt_dir, n), source, skip_first_and_last,
+                        scan, [obj]) for obj, _ in scan[1]]
+    out = summarize_sav(_merge_videos(run_jobs(jobs, _worker,
+                                               num_workers)))
     out['unpredicted'] = missing
     return out

@@ -200,19 +200,19 @@ def write_vis_submission(out_file: PathLike, results: Iterable[dict],
 
 def write_mose_submission(out_file: PathLike, videos: Iterable[VOSVideo],
                           version: int = 1) -> Dict[str, int]:
-    """Write a MOSE submission zip: ``Annotations/<video>/<frame>.png``
-    (v1) or ``<video>/<frame>.png`` at the root (v2), every frame.
+    """Write a MOSE submission zip: ``<video>/<frame>.png`` at the zip
+    root, every frame, for both servers (v1's CodaLab and v2's Codabench;
+    sources in ``docs/evaluation.md``).
 
     Args:
         out_file (str): The zip to write.
         videos (Iterable): ``(video, frame_names, (T, H, W) uint8 ids)``.
-        version (int): 1 or 2.
+        version (int): 1 or 2 (the same layout).
     """
     if version not in (1, 2):
         raise ValueError(f'MOSE version must be 1 or 2, got {version!r}')
     with atomic_zip(out_file) as zf:
-        return write_vos_pngs(zf, videos, 'Annotations/' if version == 1
-                              else '')
+        return write_vos_pngs(zf, videos, '')
 
 
 def write_vost_submission(out_file: PathLike,

@@ -25,6 +25,8 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from .boundary_match import matched_count
+
 BOUND_TH = 0.008
 
 
@@ -158,20 +160,46 @@ def f_measure(gt: np.ndarray, pred: np.ndarray,
     return _boundary_f(p, g, disk(boundary_radius(g.shape, bound_th)))
 
 
-_WINDOW_2X2 = np.ones((2, 2), np.uint8)
+def _as_u8(mask: np.ndarray) -> np.ndarray:
+    """A 0/1 uint8 view (no copy) of a bool or 0/1 uint8 (H, W) mask that
+    OpenCV can read (rows contiguous)."""
+    m = np.asarray(mask)
+    if m.dtype == bool:
+        m = m.view(np.uint8)
+    elif m.dtype != np.uint8:
+        m = (m != 0).view(np.uint8)
+    if m.ndim == 2 and m.strides[1] != 1:
+        m = np.ascontiguousarray(m)
+    return m
 
 
-def _paired_boundaries(gp: np.ndarray) -> np.ndarray:
-    """:func:`seg2bmap` of both channels of an (H, W, 2) uint8 mask stack.
+def boundary_u8(mask: np.ndarray) -> np.ndarray:
+    """:func:`seg2bmap` of a 0/1 uint8 mask, as a 0/1 uint8 map.
 
-    A pixel differs from one of its right, lower and lower-right neighbours
-    exactly when the 2x2 window it starts is not uniform, i.e. when the
-    window's max differs from its min. OpenCV's default border leaves
-    pixels outside the image out of both, which is the edge rule.
+    With ``H`` the right-neighbour XOR and ``V`` the lower-neighbour XOR,
+    the 2x2 window a pixel starts is uniform exactly when its top row, its
+    bottom row and its left column are, so ``b = H | H_below | V`` (which
+    also covers the lower-right neighbour). The last row compares only to
+    the right and the last column only downwards, which is the edge rule.
     """
-    top_left = (0, 0)
-    return (cv2.dilate(gp, _WINDOW_2X2, anchor=top_left) !=
-            cv2.erode(gp, _WINDOW_2X2, anchor=top_left))
+    h, w = mask.shape
+    b = np.empty_like(mask)
+    if h == 1 or w == 1:
+        b[...] = 0
+        if w > 1:
+            cv2.bitwise_xor(mask[:, :-1], mask[:, 1:], dst=b[:, :-1])
+        elif h > 1:
+            cv2.bitwise_xor(mask[:-1], mask[1:], dst=b[:-1])
+        return b
+    right = cv2.bitwise_xor(mask[:, :-1], mask[:, 1:])  # (h, w - 1)
+    down = cv2.bitwise_xor(mask[:-1], mask[1:])  # (h - 1, w)
+    inner = b[:-1, :-1]
+    cv2.bitwise_or(right[:-1], right[1:], dst=inner)
+    cv2.bitwise_or(inner, down[:, :-1], dst=inner)
+    b[:-1, -1] = down[:, -1]
+    b[-1, :-1] = right[-1]
+    b[-1, -1] = 0
+    return b
 
 
 def pair_jf(gt: np.ndarray, pred: np.ndarray,
@@ -181,12 +209,15 @@ def pair_jf(gt: np.ndarray, pred: np.ndarray,
     Every boundary pixel of either mask lies in the box grown by one pixel
     (a background pixel just above or left of the object can be a boundary
     pixel), and the dilated maps are only read at boundary pixels, so the
-    cropped computation equals the whole-frame one. Both masks go through
-    OpenCV as the two channels of one image (one call for both).
+    cropped computation equals the whole-frame one. The matched boundary
+    pixels are counted by :func:`.boundary_match.matched_count` (the count
+    a disk dilation gives, mostly through cheaper rectangle dilations).
 
     Args:
-        gt (np.ndarray): (H, W) bool ground truth (void already removed).
-        pred (np.ndarray): (H, W) bool prediction (void already removed).
+        gt (np.ndarray): (H, W) bool (or 0/1 uint8) ground truth (void
+            already removed).
+        pred (np.ndarray): (H, W) bool (or 0/1 uint8) prediction (void
+            already removed).
         kernel (np.ndarray): The disk from :func:`disk` for the full frame.
 
     Returns:
@@ -205,45 +236,48 @@ def pair_counts_fs(gt: np.ndarray, pred: np.ndarray,
 
     The general form of :func:`pair_jf` for rules that smooth J or match
     boundaries with more than one disk (MOSE v2's adaptive F): the
-    boundaries are found once, on the pair's bounding box, and dilated with
-    each kernel (any footprint, centred by OpenCV's default anchor).
+    boundaries are found once, on the pair's bounding box, and matched
+    with each kernel (any footprint, centred by OpenCV's default anchor).
+    Both masks are read as 0/1 uint8 views, without copies.
 
     Args:
-        gt (np.ndarray): (H, W) bool ground truth.
-        pred (np.ndarray): (H, W) bool prediction.
+        gt (np.ndarray): (H, W) bool (or 0/1 uint8) ground truth.
+        pred (np.ndarray): (H, W) bool (or 0/1 uint8) prediction.
         kernels (Sequence[np.ndarray]): K uint8 footprints.
 
     Returns:
         tuple[int, int, list[float]]: intersection and union pixel counts,
         and the K F values (all 1.0 when both masks are empty).
     """
-    union = gt | pred
-    rows = np.flatnonzero(union.any(axis=1))
-    if rows.size == 0:
+    g8, p8 = _as_u8(gt), _as_u8(pred)
+    union = cv2.bitwise_or(g8, p8)
+    x, y, w, h = cv2.boundingRect(union)
+    if w == 0:
         return 0, 0, [1.0] * len(kernels)
-    cols = np.flatnonzero(union.any(axis=0))
-    h, w = union.shape
-    y0, y1 = max(int(rows[0]) - 1, 0), min(int(rows[-1]) + 2, h)
-    x0, x1 = max(int(cols[0]) - 1, 0), min(int(cols[-1]) + 2, w)
-    g = gt[y0:y1, x0:x1]
-    p = pred[y0:y1, x0:x1]
-    inter = int(np.count_nonzero(g & p))
-    n_union = int(np.count_nonzero(union[y0:y1, x0:x1]))
-    gp = cv2.merge((g.view(np.uint8), p.view(np.uint8)))  # (h, w, 2)
-    bounds = _paired_boundaries(gp)
-    gb, pb = bounds[..., 0], bounds[..., 1]
-    n_gt, n_pred = int(np.count_nonzero(gb)), int(np.count_nonzero(pb))
+    rows, cols = union.shape
+    y0, y1 = max(y - 1, 0), min(y + h + 1, rows)
+    x0, x1 = max(x - 1, 0), min(x + w + 1, cols)
+    g = g8[y0:y1, x0:x1]
+    p = p8[y0:y1, x0:x1]
+    inter = cv2.countNonZero(cv2.bitwise_and(g, p))
+    n_union = cv2.countNonZero(union[y0:y1, x0:x1])
+    gb, pb = boundary_u8(g), boundary_u8(p)
+    n_gt, n_pred = cv2.countNonZero(gb), cv2.countNonZero(pb)
+    same = None
     fs = []
     for kernel in kernels:
         if n_pred == 0 or n_gt == 0:
             f = _f_from_counts(n_pred, n_gt, 0, 0)
-        elif n_pred == n_gt and np.array_equal(gb, pb):
-            f = _f_from_counts(n_pred, n_gt, n_pred, n_gt)  # all matched
         else:
-            dil = cv2.dilate(bounds.view(np.uint8), kernel).view(bool)
-            f = _f_from_counts(n_pred, n_gt,
-                               int(np.count_nonzero(pb & dil[..., 0])),
-                               int(np.count_nonzero(gb & dil[..., 1])))
+            if same is None:
+                same = n_pred == n_gt and \
+                    cv2.countNonZero(cv2.bitwise_xor(gb, pb)) == 0
+            if same:
+                f = _f_from_counts(n_pred, n_gt, n_pred, n_gt)  # all matched
+            else:
+                f = _f_from_counts(n_pred, n_gt,
+                                   matched_count(gb, pb, kernel, n_pred),
+                                   matched_count(pb, gb, kernel, n_gt))
         fs.append(f)
     return inter, n_union, fs
 

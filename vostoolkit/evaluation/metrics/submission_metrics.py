@@ -117,15 +117,15 @@ class YouTubeVOSSubmission(_PNGSubmission):
 
 @METRICS.register_module()
 class MOSESubmission(_PNGSubmission):
-    """Write a MOSE v1 submission zip: ``Annotations/<video>/<frame>.png``
-    for every frame, DAVIS palette, at the original frame size.
+    """Write a MOSE v1 submission zip: ``<video>/<frame>.png`` at the zip
+    root for every frame, DAVIS palette, at the original frame size (the
+    layout of MOSE v2's; sources in ``docs/evaluation.md``).
 
     Args:
         out_file (str): The zip to write.
         collect_device (str): Device to gather results on.
         prefix (str, optional): Metric name prefix (default 'submission').
     """
-    zip_prefix = 'Annotations/'
 
 
 @METRICS.register_module()
