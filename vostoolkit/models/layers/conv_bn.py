@@ -1,0 +1,230 @@
+"""Convolution + BatchNorm (+ residual) (+ ReLU) in one call at inference.
+
+A BatchNorm with fixed statistics (``FrozenBatchNorm2d``, or
+``nn.BatchNorm2d`` in eval mode) is an affine map per channel, so it folds
+into the convolution before it: ``bn(conv(x)) = conv'(x)`` with weights
+``W * s`` and bias ``(b - mu) * s + beta`` (``s = gamma / sqrt(var +
+eps)``). :func:`conv_bn_act` computes a network's ``relu(bn(conv(x)) +
+residual)`` that way when no gradient is needed: the folded weights are
+computed once and cached on the convolution (a plain attribute, not a
+parameter or buffer, so ``state_dict`` keys and values are unchanged; the
+cache is refreshed when any of the weights or statistics change). On CPU in
+float32 the residual sum and the ReLU run inside oneDNN's convolution
+(PyTorch's ``mkldnn._convolution_pointwise``), which also favours inputs in
+``channels_last`` memory format.
+
+Whenever gradients flow (training) or a norm uses batch statistics
+(``nn.BatchNorm2d`` in training mode), the modules run as they are: training
+behaviour does not change. The results equal the unfolded modules' to float
+rounding.
+"""
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+_CACHE_ATTR = '_folded_conv_bn'
+_fused_op_ok = [hasattr(torch.ops, 'mkldnn') and hasattr(
+    torch.ops.mkldnn, '_convolution_pointwise')]
+
+
+def norm_scale_shift(bn: nn.Module) -> Optional[Tuple[Tensor, Tensor]]:
+    """Per-channel ``(scale, shift)`` of a norm with fixed statistics, so
+    that ``bn(y) = y * scale + shift``; None when ``bn`` cannot fold (batch
+    statistics in training mode, no running statistics, another norm).
+
+    A module with a ``scale_shift()`` method (``FrozenBatchNorm2d``) gives
+    its own; ``nn.BatchNorm*`` folds in eval mode.
+    """
+    if hasattr(bn, 'scale_shift'):
+        return bn.scale_shift()
+    if not isinstance(bn, nn.modules.batchnorm._BatchNorm) or bn.training \
+            or bn.running_mean is None or bn.running_var is None:
+        return None
+    scale = (bn.running_var + bn.eps).rsqrt()
+    if bn.weight is not None:
+        scale = scale * bn.weight
+    shift = -bn.running_mean * scale
+    if bn.bias is not None:
+        shift = shift + bn.bias
+    return scale, shift
+
+
+def fold_conv_bn(conv: nn.Conv2d, bn: Optional[nn.Module]
+                 ) -> Optional[Tuple[Tensor, Tensor]]:
+    """Weights ``(W', b')`` of the convolution equal to ``bn(conv(x))``.
+
+    Args:
+        conv (nn.Conv2d): weight (C_out, C_in / groups, k, k), optional bias.
+        bn (nn.Module, optional): Norm over the C_out channels; None folds
+            nothing (the convolution's own weights, a zero bias if none).
+
+    Returns:
+        tuple[Tensor] | None: (C_out, C_in / groups, k, k) weight and
+        (C_out,) bias, detached; None when ``bn`` cannot fold.
+    """
+    with torch.no_grad():
+        weight = conv.weight.detach()
+        bias = conv.bias.detach() if conv.bias is not None else \
+            weight.new_zeros(weight.shape[0])
+        if bn is None:
+            return weight, bias
+        affine = norm_scale_shift(bn)
+        if affine is None:
+            return None
+        scale, shift = (t.detach().to(weight.dtype) for t in affine)
+        return weight * scale.view(-1, 1, 1, 1), bias * scale + shift
+
+
+def _version_key(*modules: Optional[nn.Module]) -> tuple:
+    key = []
+    for m in modules:
+        if m is None:
+            continue
+        for t in list(m.parameters(recurse=False)) + list(
+                m.buffers(recurse=False)):
+            key += [t.data_ptr(), t._version, t.dtype, t.device]
+        key.append(m.training)
+    return tuple(key)
+
+
+def _folded(conv: nn.Conv2d, bn: Optional[nn.Module], channels_last: bool
+            ) -> Optional[Tuple[Tensor, Tensor]]:
+    """:func:`fold_conv_bn`, cached on ``conv`` until a weight changes."""
+    key = (_version_key(conv, bn), channels_last)
+    cached = conv.__dict__.get(_CACHE_ATTR)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    folded = fold_conv_bn(conv, bn)
+    if folded is not None and channels_last:
+        folded = (folded[0].contiguous(memory_format=torch.channels_last),
+                  folded[1])
+    conv.__dict__[_CACHE_ATTR] = (key, folded)
+    return folded
+
+
+def _needs_grad(x: Tensor, *modules: Optional[nn.Module]) -> bool:
+    if not torch.is_grad_enabled():
+        return False
+    return x.requires_grad or any(
+        p.requires_grad for m in modules if m is not None
+        for p in m.parameters())
+
+
+def can_fuse(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None
+             ) -> bool:
+    """Whether :func:`conv_bn_act` takes its folded path for input ``x``:
+    no gradient needed, no autocast, a zero-padded 2-D convolution and a
+    norm with fixed statistics (or none)."""
+    if not isinstance(conv, nn.Conv2d) or conv.padding_mode != 'zeros' \
+            or isinstance(conv.padding, str) or _needs_grad(x, conv, bn):
+        return False
+    if torch.is_autocast_enabled(x.device.type):
+        return False
+    if bn is not None and norm_scale_shift(bn) is None:
+        return False
+    return True
+
+
+def use_oneDNN(x: Tensor) -> bool:
+    """Whether the fused oneDNN convolution serves input ``x`` (CPU,
+    float32, PyTorch built with oneDNN)."""
+    return (_fused_op_ok[0] and x.device.type == 'cpu'
+            and x.dtype == torch.float32
+            and torch.backends.mkldnn.is_available())
+
+
+def conv_bn_act(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None,
+                relu: bool = False, residual: Optional[Tensor] = None
+                ) -> Tensor:
+    """``relu(bn(conv(x)) + residual)``, folded and fused at inference.
+
+    Args:
+        x (Tensor): (N, C_in, H, W) input, any memory format.
+        conv (nn.Conv2d): The convolution.
+        bn (nn.Module, optional): Norm after it (None: none).
+        relu (bool): Apply a ReLU last.
+        residual (Tensor, optional): (N, C_out, H', W') added before the
+            ReLU, in the memory format of ``x``.
+
+    Returns:
+        Tensor: (N, C_out, H', W'), in the memory format of ``x`` on the
+        fused path.
+    """
+    if not can_fuse(x, conv, bn):
+        out = conv(x)
+        if bn is not None:
+            out = bn(out)
+        if residual is not None:
+            out = out + residual
+        return F.relu(out) if relu else out
+    onednn = use_oneDNN(x)
+    channels_last = onednn and x.is_contiguous(
+        memory_format=torch.channels_last) and not x.is_contiguous()
+    if not channels_last:
+        x = x.contiguous()
+    weight, bias = _folded(conv, bn, channels_last)
+    if residual is not None and channels_last and not residual.is_contiguous(
+            memory_format=torch.channels_last):
+        residual = residual.contiguous(memory_format=torch.channels_last)
+    elif residual is not None and not channels_last:
+        residual = residual.contiguous()
+    args = (list(conv.padding), list(conv.stride), list(conv.dilation),
+            conv.groups)
+    if onednn:
+        try:
+            if residual is None:
+                return torch.ops.mkldnn._convolution_pointwise(
+                    x, weight, bias, *args, 'relu' if relu else 'none', [],
+                    '')
+            return torch.ops.mkldnn._convolution_pointwise.binary(
+                x, residual, weight, bias, *args, 'add', None,
+                'relu' if relu else None, [], '')
+        except RuntimeError:  # an op this build lacks: the plain calls
+            _fused_op_ok[0] = False
+    out = F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation,
+                   conv.groups)
+    if residual is not None:
+        out = out + residual
+    return F.relu_(out) if relu else out
+
+
+def sequential_conv_bn_act(seq: nn.Sequential, x: Tensor) -> Tensor:
+    """Run ``seq`` with each ``Conv2d [-> norm] [-> ReLU]`` run of its
+    members through :func:`conv_bn_act` (other members run as they are).
+
+    Args:
+        seq (nn.Sequential): e.g. ``Conv2d, BatchNorm2d, ReLU, Conv2d``.
+        x (Tensor): (N, C, H, W) input.
+
+    Returns:
+        Tensor: ``seq(x)``, to float rounding.
+    """
+    mods = list(seq)
+    i = 0
+    while i < len(mods):
+        conv = mods[i]
+        if not isinstance(conv, nn.Conv2d):
+            x = conv(x)
+            i += 1
+            continue
+        bn = None
+        if i + 1 < len(mods) and norm_scale_shift(mods[i + 1]) is not None:
+            bn = mods[i + 1]
+            i += 1
+        relu = i + 1 < len(mods) and type(mods[i + 1]) is nn.ReLU
+        i += 2 if relu else 1
+        x = conv_bn_act(x, conv, bn, relu=relu)
+    return x
+
+
+def inference_layout(x: Tensor, *modules: nn.Module) -> Tensor:
+    """``x`` in ``channels_last`` memory format when the fused oneDNN path
+    of :func:`conv_bn_act` will serve it (no gradient needed through ``x``
+    or ``modules``, CPU float32), else ``x`` unchanged."""
+    if _needs_grad(x, *modules) or not use_oneDNN(x) or \
+            torch.is_autocast_enabled(x.device.type):
+        return x
+    return x.contiguous(memory_format=torch.channels_last)
