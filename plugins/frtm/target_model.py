@@ -16,6 +16,7 @@ from torch import Tensor
 from torch.func import vjp
 
 from vostoolkit.models.base import BaseTargetModel
+from vostoolkit.models.layers.conv_bn import few_output_conv2d
 from vostoolkit.registry import TARGET_MODELS
 from vostoolkit.utils.amp import float32_island
 
@@ -202,11 +203,20 @@ class FRTMTargetModel(BaseTargetModel):
 
     def project(self, feats: Tensor, w1: Tensor) -> Tensor:
         """``w1 * x``: (N, C, h, w) -> (N, c, h, w)."""
+        if feats.device.type == 'cpu':  # a matrix product, here and in
+            # its derivatives (conv2d's are slow under torch.func on CPU)
+            n, _, h, w = feats.shape
+            # (c, C) @ (N, C, h*w) -> (N, c, h*w)
+            out = w1.flatten(1) @ feats.reshape(n, feats.shape[1], h * w)
+            return out.view(n, -1, h, w)
         return F.conv2d(feats, w1)
 
     def filter(self, proj: Tensor, w2: Tensor) -> Tensor:
         """``w2 * z``: (N, c, h, w) -> (N, 1, h, w) scores."""
-        return F.conv2d(proj, w2, padding=self.filter_size // 2)
+        pad = self.filter_size // 2
+        if proj.device.type == 'cpu':  # one output: conv2d's slow path
+            return few_output_conv2d(proj, w2, None, (pad, pad))
+        return F.conv2d(proj, w2, padding=pad)
 
     def pixel_weights(self, labels: Tensor) -> Tensor:
         """Eq. 4 with this model's ``kappa_min`` (see

@@ -123,9 +123,16 @@ def can_fuse(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None
         return False
     if torch.is_autocast_enabled(x.device.type):
         return False
-    if bn is not None and norm_scale_shift(bn) is None:
-        return False
-    return True
+    return bn is None or _foldable(bn)
+
+
+def _foldable(bn: nn.Module) -> bool:
+    """:func:`norm_scale_shift` would not return None."""
+    if hasattr(bn, 'scale_shift'):
+        return True
+    return (isinstance(bn, nn.modules.batchnorm._BatchNorm)
+            and not bn.training and bn.running_mean is not None
+            and bn.running_var is not None)
 
 
 def use_oneDNN(x: Tensor) -> bool:
@@ -134,6 +141,61 @@ def use_oneDNN(x: Tensor) -> bool:
     return (_fused_op_ok[0] and x.device.type == 'cpu'
             and x.dtype == torch.float32
             and torch.backends.mkldnn.is_available())
+
+
+def _few_outputs(conv: nn.Conv2d) -> bool:
+    return (conv.out_channels <= 4 and conv.groups == 1
+            and tuple(conv.stride) == (1, 1)
+            and tuple(conv.dilation) == (1, 1)
+            and all(2 * p <= k - 1 for p, k in zip(conv.padding,
+                                                  conv.kernel_size)))
+
+
+def few_output_conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor],
+                      padding: Tuple[int, int]) -> Tensor:
+    """``F.conv2d(x, weight, bias, padding=padding)`` (stride 1) for a
+    few output channels, as one matrix product and shifted sums: PyTorch
+    runs such a convolution on its slow generic path on CPU.
+
+    Args:
+        x (Tensor): (N, C, H, W), best in ``channels_last`` memory format.
+        weight (Tensor): (O, C, kh, kw), O small.
+        bias (Tensor, optional): (O,).
+        padding (tuple[int]): Zero padding (ph, pw), at most ``(k - 1) /
+            2`` per side.
+
+    Returns:
+        Tensor: (N, O, H + 2 ph - kh + 1, W + 2 pw - kw + 1).
+    """
+    n, c, h, w = x.shape
+    o, _, kh, kw = weight.shape
+    ph, pw = padding
+    cols = x.permute(0, 2, 3, 1).reshape(-1, c)  # (N*H*W, C)
+    # (kh*kw*O, C): every tap's filters stacked
+    taps = weight.permute(2, 3, 0, 1).reshape(kh * kw * o, c)
+    # (kh*kw*O, N*H*W) -> (kh*kw, O, N, H, W) -> (N, kh*kw, O, H, W)
+    per_tap = (taps @ cols.t()).view(kh * kw, o, n, h, w)
+    per_tap = per_tap.permute(2, 0, 1, 3, 4)
+    ho, wo = h + 2 * ph - kh + 1, w + 2 * pw - kw + 1
+    padded = F.pad(per_tap.reshape(n, kh * kw * o, h, w), (pw, pw, ph, ph))
+    padded = padded.view(n, kh * kw, o, h + 2 * ph, w + 2 * pw)
+    # out[y, x] = sum_ij P_ij[y + i - ph, x + j - pw] (zero outside);
+    # in place without autograd, out of place (cheap to differentiate) with
+    in_place = not (torch.is_grad_enabled() and (
+        x.requires_grad or weight.requires_grad))
+    out = None
+    for i in range(kh):
+        for j in range(kw):
+            tap = padded[:, i * kw + j, :, i:i + ho, j:j + wo]
+            if out is None:
+                out = tap.clone() if in_place else tap
+            elif in_place:
+                out += tap
+            else:
+                out = out + tap
+    if bias is not None:
+        out = out + bias.view(1, -1, 1, 1)
+    return out
 
 
 def conv_bn_act(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None,
@@ -161,10 +223,10 @@ def conv_bn_act(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None,
             out = out + residual
         return F.relu(out) if relu else out
     onednn = use_oneDNN(x)
-    channels_last = onednn and x.is_contiguous(
-        memory_format=torch.channels_last) and not x.is_contiguous()
-    if not channels_last:
-        x = x.contiguous()
+    # channels_last input (a cropped view of one included) stays so
+    channels_last = onednn and x.shape[1] > 1 and x.stride(1) == 1
+    x = x.contiguous(memory_format=torch.channels_last
+                     if channels_last else torch.contiguous_format)
     weight, bias = _folded(conv, bn, channels_last)
     if residual is not None and channels_last and not residual.is_contiguous(
             memory_format=torch.channels_last):
@@ -173,6 +235,11 @@ def conv_bn_act(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None,
         residual = residual.contiguous()
     args = (list(conv.padding), list(conv.stride), list(conv.dilation),
             conv.groups)
+    if onednn and _few_outputs(conv):
+        out = few_output_conv2d(x, weight, bias, conv.padding)
+        if residual is not None:
+            out = out + residual
+        return F.relu_(out) if relu else out
     if onednn:
         try:
             if residual is None:
@@ -211,7 +278,7 @@ def sequential_conv_bn_act(seq: nn.Sequential, x: Tensor) -> Tensor:
             i += 1
             continue
         bn = None
-        if i + 1 < len(mods) and norm_scale_shift(mods[i + 1]) is not None:
+        if i + 1 < len(mods) and _foldable(mods[i + 1]):
             bn = mods[i + 1]
             i += 1
         relu = i + 1 < len(mods) and type(mods[i + 1]) is nn.ReLU
