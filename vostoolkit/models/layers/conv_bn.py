@@ -212,8 +212,9 @@ def conv_bn_act(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None,
             ReLU, in the memory format of ``x``.
 
     Returns:
-        Tensor: (N, C_out, H', W'), in the memory format of ``x`` on the
-        fused path.
+        Tensor: (N, C_out, H', W'); in ``channels_last`` memory format on
+        the fused oneDNN path (call ``.contiguous()`` where the usual
+        layout matters).
     """
     if not can_fuse(x, conv, bn):
         out = conv(x)
@@ -223,8 +224,8 @@ def conv_bn_act(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None,
             out = out + residual
         return F.relu(out) if relu else out
     onednn = use_oneDNN(x)
-    # channels_last input (a cropped view of one included) stays so
-    channels_last = onednn and x.shape[1] > 1 and x.stride(1) == 1
+    # oneDNN runs fastest (and fuses the residual sum) in channels_last
+    channels_last = onednn and x.shape[1] > 1
     x = x.contiguous(memory_format=torch.channels_last
                      if channels_last else torch.contiguous_format)
     weight, bias = _folded(conv, bn, channels_last)
