@@ -1,5 +1,5 @@
-from .conv_bn import (conv_bn_act, fold_conv_bn, inference_layout,
-                      sequential_conv_bn_act)
+from .conv_bn import (conv_bn_act, fold_conv_bn, fused_inference,
+                      inference_layout, sequential_conv_bn_act)
 from .ms_deform_attn import (MultiScaleDeformableAttention,
                              deformable_attention,
                              multi_scale_deformable_attention)
@@ -17,6 +17,6 @@ __all__ = [
     'SinePositionalEncoding', 'SineTemporalEncoding',
     'LearnedTemporalEncoding', 'SelfAttentionLayer',
     'CrossAttentionLayer', 'FFNLayer', 'DeformableEncoderLayer',
-    'conv_bn_act', 'fold_conv_bn', 'sequential_conv_bn_act',
+    'conv_bn_act', 'fold_conv_bn', 'sequential_conv_bn_act', 'fused_inference',
     'inference_layout', 'upsample2x_bicubic'
 ]

@@ -18,7 +18,8 @@ Whenever gradients flow (training) or a norm uses batch statistics
 behaviour does not change. The results equal the unfolded modules' to float
 rounding.
 """
-from typing import Optional, Tuple
+from contextlib import contextmanager
+from typing import Iterator, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -26,8 +27,22 @@ import torch.nn.functional as F
 from torch import Tensor
 
 _CACHE_ATTR = '_folded_conv_bn'
+_enabled = [True]
 _fused_op_ok = [hasattr(torch.ops, 'mkldnn') and hasattr(
     torch.ops.mkldnn, '_convolution_pointwise')]
+
+
+@contextmanager
+def fused_inference(enabled: bool = True) -> Iterator[None]:
+    """Switch the folded / fused path of :func:`conv_bn_act` (and
+    :func:`inference_layout`) on or off inside the block, e.g. to time or
+    compare against the plain modules: ``with fused_inference(False):``."""
+    previous = _enabled[0]
+    _enabled[0] = enabled
+    try:
+        yield
+    finally:
+        _enabled[0] = previous
 
 
 def norm_scale_shift(bn: nn.Module) -> Optional[Tuple[Tensor, Tensor]]:
@@ -118,7 +133,8 @@ def can_fuse(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None
     """Whether :func:`conv_bn_act` takes its folded path for input ``x``:
     no gradient needed, no autocast, a zero-padded 2-D convolution and a
     norm with fixed statistics (or none)."""
-    if not isinstance(conv, nn.Conv2d) or conv.padding_mode != 'zeros' \
+    if not _enabled[0] or not isinstance(conv, nn.Conv2d) or \
+            conv.padding_mode != 'zeros' \
             or isinstance(conv.padding, str) or _needs_grad(x, conv, bn):
         return False
     if torch.is_autocast_enabled(x.device.type):
@@ -209,7 +225,7 @@ def conv_bn_act(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None,
         bn (nn.Module, optional): Norm after it (None: none).
         relu (bool): Apply a ReLU last.
         residual (Tensor, optional): (N, C_out, H', W') added before the
-            ReLU, in the memory format of ``x``.
+            ReLU (any memory format).
 
     Returns:
         Tensor: (N, C_out, H', W'); in ``channels_last`` memory format on
@@ -292,7 +308,7 @@ def inference_layout(x: Tensor, *modules: nn.Module) -> Tensor:
     """``x`` in ``channels_last`` memory format when the fused oneDNN path
     of :func:`conv_bn_act` will serve it (no gradient needed through ``x``
     or ``modules``, CPU float32), else ``x`` unchanged."""
-    if _needs_grad(x, *modules) or not use_oneDNN(x) or \
+    if not _enabled[0] or _needs_grad(x, *modules) or not use_oneDNN(x) or \
             torch.is_autocast_enabled(x.device.type):
         return x
     return x.contiguous(memory_format=torch.channels_last)

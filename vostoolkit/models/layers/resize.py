@@ -54,8 +54,8 @@ def _kernel() -> Tensor:
 def upsample2x_bicubic(x: Tensor) -> Tensor:
     """``F.interpolate(x, scale_factor=2, mode='bicubic',
     align_corners=False)``, faster on CPU; it runs ``F.interpolate`` itself
-    when a gradient is needed (training is unchanged) or ``x`` is not a
-    floating-point (N, C, H, W) tensor.
+    when a gradient is needed (training is unchanged), off the CPU, or when
+    ``x`` is not a floating-point (N, C, H, W) tensor.
 
     Args:
         x (Tensor): (N, C, H, W).
@@ -65,7 +65,8 @@ def upsample2x_bicubic(x: Tensor) -> Tensor:
         in ``channels_last`` order on the fast path).
     """
     if (torch.is_grad_enabled() and x.requires_grad) or \
-            not x.is_floating_point() or x.dim() != 4:
+            x.device.type != 'cpu' or not x.is_floating_point() or \
+            x.dim() != 4:
         return F.interpolate(x, scale_factor=2, mode='bicubic',
                              align_corners=False)
     h, w = x.shape[-2:]
