@@ -47,7 +47,7 @@ class _Critic(roles.BaseCritic):
 
 class _TargetModel(roles.BaseTargetModel):
 
-    def init_state(self, feats, masks):
+    def init_state(self, feats, masks, *, weights=None, generator=None):
         return {}
 
     def predict(self, state, feats):
@@ -59,8 +59,8 @@ class _Tracker(roles.BaseTracker):
     def reset(self):
         pass
 
-    def update(self, *args, **kwargs):
-        return []
+    def assign(self, clip):
+        return torch.arange(clip.num_queries)
 
 
 class _Loss(roles.BaseLoss):

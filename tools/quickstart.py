@@ -1,7 +1,7 @@
 """``make quickstart``: the toy NOVIS recipe, end to end, with the standard
 tools. Each step is the command a user would type, printed before it runs:
 
-1. ``tools/train.py configs/novis/novis-pretrain_r18_toy-ytvis.py``: the
+1. ``tools/train.py configs/pretrain/pretrain_r18_toy-ytvis.py``: the
    backbone's frame-level pretraining stage (it writes ``backbone.pth``);
 2. ``tools/train.py configs/novis/novis_r18_toy-ytvis.py``: NOVIS, starting
    from that backbone;
@@ -27,7 +27,7 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-STAGE1 = 'configs/novis/novis-pretrain_r18_toy-ytvis.py'
+STAGE1 = 'configs/pretrain/pretrain_r18_toy-ytvis.py'
 NOVIS = 'configs/novis/novis_r18_toy-ytvis.py'
 
 

@@ -5,7 +5,7 @@
 # narrower and shallower so that training fits in minutes on 2 CPU cores.
 #
 # Two stages, as the paper's models start from image-pretrained weights:
-#   python tools/train.py configs/minvis/minvis-pretrain_r18_toy-ytvis.py
+#   python tools/train.py configs/pretrain/pretrain_r18_toy-ytvis.py
 #   python tools/train.py configs/minvis/minvis_r18_toy-ytvis.py
 #   python tools/test.py configs/minvis/minvis_r18_toy-ytvis.py \
 #       work_dirs/minvis_r18_toy-ytvis/iter_1500.pth [--submit out.zip]
@@ -24,7 +24,7 @@ width = 64
 upscale = 2
 # the backbone weights written by the pretraining stage (instead of the
 # converted COCO Mask2Former of the base config)
-pretrained = 'work_dirs/minvis-pretrain_r18_toy-ytvis/backbone.pth'
+pretrained = 'work_dirs/pretrain_r18_toy-ytvis/backbone.pth'
 load_from = None
 
 model = dict(

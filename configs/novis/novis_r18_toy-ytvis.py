@@ -6,7 +6,7 @@
 # shallower so that training fits in minutes on 2 CPU cores.
 #
 # Two stages, as the paper's models start from image-pretrained weights:
-#   python tools/train.py configs/novis/novis-pretrain_r18_toy-ytvis.py
+#   python tools/train.py configs/pretrain/pretrain_r18_toy-ytvis.py
 #   python tools/train.py configs/novis/novis_r18_toy-ytvis.py
 #   python tools/test.py configs/novis/novis_r18_toy-ytvis.py \
 #       work_dirs/novis_r18_toy-ytvis/iter_1500.pth [--submit out.zip]
@@ -27,7 +27,7 @@ width = 64
 load_from = None
 upscale = 2
 # the backbone weights written by the pretraining stage
-pretrained = 'work_dirs/novis-pretrain_r18_toy-ytvis/backbone.pth'
+pretrained = 'work_dirs/pretrain_r18_toy-ytvis/backbone.pth'
 
 model = dict(
     data_preprocessor=dict(pad_size_divisor=32),

@@ -4,7 +4,6 @@
     custom_imports = dict(imports=['plugins.fastgan'],
                           allow_failed_imports=False)
 """
-from .adversarial import AdversarialTrainStepMixin
 from .critics import FaSTGANSpatialCritic, FaSTGANTemporalCritic
 from .fastgan import FaSTGAN
 from .inference import FaSTGANVideoState
@@ -19,6 +18,6 @@ __all__ = [
     'FaSTGAN', 'FaSTGANRegressor', 'FaSTGANSpatialCritic',
     'FaSTGANTemporalCritic', 'FaSTGANBalancedBCELoss', 'FaSTGANCriticLoss',
     'FaSTGANAdversarialLoss', 'gradient_penalty', 'FaSTGANVideoState',
-    'AdversarialTrainStepMixin', 'GlobalConvBlock', 'RefinementModule',
+    'GlobalConvBlock', 'RefinementModule',
     'ResBlock', 'TemporalSkip', 'binary_clip_targets', 'critic_real_masks'
 ]

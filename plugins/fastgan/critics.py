@@ -69,6 +69,22 @@ class FaSTGANSpatialCritic(BaseCritic):
                              f'{tuple(x.shape)}')
         return self.body(x)
 
+    def critic_inputs(self, frames: Tensor, masks: Tensor,
+                      valid: Tensor) -> Optional[Tensor]:
+        """One sample per annotated frame: the masked frame X_t * Y_t.
+
+        Args:
+            frames (Tensor): (N, K, 3, H, W) normalised frames.
+            masks (Tensor): (N, K, H, W) or (N, K, 1, H, W) in [0, 1].
+            valid (Tensor): (N, K) bool, annotated frames.
+
+        Returns:
+            Tensor | None: (M, 3, H, W), M annotated frames; None if M = 0.
+        """
+        masked = self.masked_frames(frames, masks, valid)
+        out = masked[valid]  # (N, K, 3, H, W) -> (M, 3, H, W)
+        return out if out.shape[0] else None
+
 
 @CRITICS.register_module()
 class FaSTGANTemporalCritic(BaseCritic):
@@ -116,3 +132,30 @@ class FaSTGANTemporalCritic(BaseCritic):
         # (N, C, K, H, W) -> (N, K*C, H, W), frame-major channels
         x = x.transpose(1, 2).flatten(1, 2)
         return self.body(x)
+
+    def critic_inputs(self, frames: Tensor, masks: Tensor,
+                      valid: Tensor) -> Optional[Tensor]:
+        """One sample per fully annotated window of K frames.
+
+        Args:
+            frames (Tensor): (N, K, 3, H, W) normalised frames; K must be
+                ``num_frames``.
+            masks (Tensor): (N, K, H, W) or (N, K, 1, H, W) in [0, 1].
+            valid (Tensor): (N, K) bool, annotated frames.
+
+        Returns:
+            Tensor | None: (M, 3, K, H, W), the M clips whose K frames are
+            all annotated; None if M = 0.
+
+        Raises:
+            ValueError: When the batch's K is not ``num_frames``.
+        """
+        if frames.dim() == 5 and frames.shape[1] != self.num_frames:
+            raise ValueError(
+                f'clips give K={frames.shape[1]} frames to the temporal '
+                f'critic but its num_frames={self.num_frames}; set the clip '
+                'sampler and the critic to the same K')
+        masked = self.masked_frames(frames, masks, valid)
+        # (N, K, 3, H, W) -> (M, 3, K, H, W)
+        out = masked[valid.all(dim=1)].transpose(1, 2)
+        return out if out.shape[0] else None

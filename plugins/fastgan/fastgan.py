@@ -4,32 +4,24 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
 from torch import Tensor
 
-from vostoolkit.models.segmentors import (BaseVideoSegmentor, label_clip,
+from vostoolkit.models.segmentors import (AdversarialBatch,
+                                          AdversarialTrainMixin,
+                                          BaseVideoSegmentor, label_clip,
                                           objects_given_on_frame,
                                           soft_aggregate)
+from vostoolkit.models.segmentors.adversarial import bare
 from vostoolkit.models.segmentors.base import SampleList
 from vostoolkit.registry import CRITICS, LOSSES, MODELS
 from vostoolkit.structures import VideoDataSample
 
-from .adversarial import AdversarialTrainStepMixin
 from .inference import FaSTGANVideoState
-from .targets import GT_NOISE_MODES, binary_clip_targets
-
-CRITIC_NAMES = ('critic_spatial', 'critic_temporal')
-
-
-def bare(module: nn.Module) -> nn.Module:
-    """``module`` without its distributed wrappers."""
-    while is_model_wrapper(module):
-        module = module.module
-    return module
+from .targets import binary_clip_targets
 
 
 @MODELS.register_module()
-class FaSTGAN(AdversarialTrainStepMixin, BaseVideoSegmentor):
+class FaSTGAN(AdversarialTrainMixin, BaseVideoSegmentor):
     """FaSTGAN: regressor phi (``generator``) and optional critics.
 
     Training clips are (reference frame, K following frames); the regressor
@@ -44,7 +36,8 @@ class FaSTGAN(AdversarialTrainStepMixin, BaseVideoSegmentor):
       masks made with the ground-truth trick) and every ``n_critic``-th
       iteration also a generator step on eq. 5.
 
-    The optim wrapper is an ``OptimWrapperDict`` keyed ``generator``,
+    The training step is the core's (``AdversarialTrainMixin``); the
+    optim wrapper is an ``OptimWrapperDict`` keyed ``generator``,
     ``critic_spatial``, ``critic_temporal`` (built by the core's
     ``MultiOptimWrapperConstructor``); without critics a plain optim wrapper
     also works. A test model is built with no critics: a checkpoint from
@@ -85,44 +78,28 @@ class FaSTGAN(AdversarialTrainStepMixin, BaseVideoSegmentor):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        if n_critic < 1:
-            raise ValueError(f'FaSTGAN n_critic must be >= 1, got {n_critic}')
-        if gt_noise is not None and gt_noise not in GT_NOISE_MODES:
-            raise ValueError(f'FaSTGAN gt_noise must be one of '
-                             f'{GT_NOISE_MODES} or None, got {gt_noise!r}')
+        self.init_adversarial(n_critic=n_critic, loss_critic=loss_critic,
+                              gt_uncertainty=gt_uncertainty,
+                              gt_noise=gt_noise)
         self.generator = MODELS.build(generator)
+        # critic_* children are the critics (AdversarialTrainMixin.critics)
         self.critic_spatial = (CRITICS.build(critic_spatial)
                                if critic_spatial else None)
         self.critic_temporal = (CRITICS.build(critic_temporal)
                                 if critic_temporal else None)
         self.loss_ce = LOSSES.build(loss_ce)
-        self.loss_critic = LOSSES.build(loss_critic)
         self.loss_adv_spatial = LOSSES.build(loss_adv_spatial)
         self.loss_adv_temporal = LOSSES.build(loss_adv_temporal)
-        self.n_critic = n_critic
-        self.gt_uncertainty = gt_uncertainty
-        self.gt_noise = gt_noise
         self.state = FaSTGANVideoState()
-        self._register_load_state_dict_pre_hook(self._drop_absent_critics)
 
     # ------------------------------------------------------------ structure
-    def critics(self) -> Dict[str, nn.Module]:
-        """The critics that are built, by optim-wrapper name."""
-        return {name: getattr(self, name) for name in CRITIC_NAMES
-                if getattr(self, name) is not None}
+    def adversarial_loss(self, name: str) -> nn.Module:
+        """``loss_adv_spatial`` or ``loss_adv_temporal`` (eq. 5's lambda_S,
+        lambda_T) for critic ``name``."""
+        return getattr(self, f'loss_adv_{name[len("critic_"):]}')
 
     def video_states(self) -> List[FaSTGANVideoState]:
         return [self.state]
-
-    def _drop_absent_critics(self, state_dict, prefix, *args,
-                             **kwargs) -> None:
-        """Drop the weights of critics this model does not build, so a GAN
-        checkpoint loads (strictly) into a test model."""
-        for name in CRITIC_NAMES:
-            if getattr(self, name, None) is None:
-                for key in [k for k in state_dict
-                            if k.startswith(f'{prefix}{name}.')]:
-                    del state_dict[key]
 
     # ------------------------------------------------------------- training
     def _prepare(self, inputs: Tensor,
@@ -132,14 +109,6 @@ class FaSTGAN(AdversarialTrainStepMixin, BaseVideoSegmentor):
         if inputs.shape[1] < 2:
             raise ValueError(f'FaSTGAN training clips need a reference and '
                              f'at least one frame, got T={inputs.shape[1]}')
-        k = inputs.shape[1] - 1
-        if (self.critic_temporal is not None
-                and bare(self.critic_temporal).num_frames != k):
-            raise ValueError(
-                f'clips give K={k} frames after the reference but '
-                f'critic_temporal.num_frames='
-                f'{bare(self.critic_temporal).num_frames}; set the clip '
-                f'sampler and the critic to the same K')
         batch = binary_clip_targets(data_samples, inputs.device)
         batch.update(ref_img=inputs[:, 0], frames=inputs[:, 1:])
         return batch
@@ -149,59 +118,28 @@ class FaSTGAN(AdversarialTrainStepMixin, BaseVideoSegmentor):
         return self.generator(batch['frames'], batch['ref_img'],
                               batch['ref_mask'])
 
-    def generator_losses(self, batch: Dict[str, Tensor],
-                         logits: Tensor) -> Dict[str, Tensor]:
-        """The regressor's side of eq. 5: ``loss_ce`` and, per critic,
-        ``loss_adv_spatial`` / ``loss_adv_temporal``.
-
-        The critics are called unwrapped with their parameters frozen, so
-        the generator's backward leaves no gradient in them.
-        """
-        losses = dict(loss_ce=self.loss_ce(logits, batch['targets'],
-                                           batch['valid']))
-        probs = logits.sigmoid()
-        for name, critic in self.critics().items():
-            fake = self.critic_inputs(name, batch['frames'], probs,
-                                      batch['frame_valid'])
-            if fake is None:
-                continue
-            critic = bare(critic)
-            flags = [p.requires_grad for p in critic.parameters()]
-            for p in critic.parameters():
-                p.requires_grad_(False)
-            try:
-                scores = critic(fake)
-            finally:
-                for p, flag in zip(critic.parameters(), flags):
-                    p.requires_grad_(flag)
-            adv = (self.loss_adv_spatial if name == 'critic_spatial' else
-                   self.loss_adv_temporal)
-            losses[f'loss_adv_{name[7:]}'] = adv(scores)
-        return losses
-
-    @staticmethod
-    def critic_inputs(name: str, frames: Tensor, masks: Tensor,
-                      frame_valid: Tensor) -> Optional[Tensor]:
-        """Masked frames X * Y in the layout of critic ``name``.
+    def adversarial_batch(self, inputs: Tensor,
+                          data_samples: SampleList) -> AdversarialBatch:
+        """``loss_ce`` and the window's masks for the critics.
 
         Args:
-            name (str): ``'critic_spatial'`` or ``'critic_temporal'``.
-            frames (Tensor): (N, K, 3, H, W) normalised frames.
-            masks (Tensor): (N, K, H, W) masks in [0, 1].
-            frame_valid (Tensor): (N, K) bool, annotated frames.
+            inputs (Tensor): (N, 1+K, 3, H, W) clips, frame 0 the reference.
+            data_samples (list[VideoDataSample]): ``gt_obj_masks`` and
+                optionally ``gt_void``, ``gt_frame_valid``.
 
         Returns:
-            Tensor | None: (M, 3, H, W) annotated frames for the spatial
-            critic, (M, 3, K, H, W) fully annotated windows for the temporal
-            one; None when there are none.
+            AdversarialBatch: ``loss_ce``; the K window frames, the
+            regressor's (N, K, H, W) probabilities (BPTT graph) and the
+            drawn object's targets.
         """
-        masked = frames * masks[:, :, None]  # (N, K, 3, H, W)
-        if name == 'critic_spatial':
-            out = masked[frame_valid]  # (N, K, 3, H, W) -> (M, 3, H, W)
-        else:
-            # (N, K, 3, H, W) -> (M, 3, K, H, W)
-            out = masked[frame_valid.all(dim=1)].transpose(1, 2)
-        return out if out.shape[0] else None
+        batch = self._prepare(inputs, data_samples)
+        logits = self._unroll(batch)  # (N, K, H, W)
+        losses = dict(loss_ce=self.loss_ce(logits, batch['targets'],
+                                           batch['valid']))
+        return AdversarialBatch(
+            losses=losses, frames=batch['frames'],
+            pred_masks=logits.sigmoid(), gt_masks=batch['targets'],
+            frame_valid=batch['frame_valid'], pixel_valid=batch['valid'])
 
     def loss(self, inputs: Tensor,
              data_samples: SampleList) -> Dict[str, Tensor]:
@@ -216,8 +154,8 @@ class FaSTGAN(AdversarialTrainStepMixin, BaseVideoSegmentor):
             dict[str, Tensor]: ``loss_ce`` and, with critics, the
             adversarial terms.
         """
-        batch = self._prepare(inputs, data_samples)
-        return self.generator_losses(batch, self._unroll(batch))
+        batch = self.adversarial_batch(inputs, data_samples)
+        return {**batch.losses, **self.adversarial_losses(batch)}
 
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[SampleList] = None) -> Tensor:

@@ -1,13 +1,17 @@
-"""Training targets of FaSTGAN: one object per clip, and the critics' real
-samples with the ground-truth trick of section 5."""
+"""Training targets of FaSTGAN: one object per clip (the critics' real
+samples with the ground-truth trick of section 5 are the core's
+``critic_real_masks``)."""
 from typing import Dict, List, Optional
 
 import torch
 from torch import Tensor
 
+from vostoolkit.models.segmentors.adversarial import (GT_NOISE_MODES,
+                                                     critic_real_masks)
 from vostoolkit.structures import VideoDataSample
 
-GT_NOISE_MODES = ('prediction', 'residual')
+# the ground-truth trick of section 5 is the core's critic_real_masks
+__all__ = ['binary_clip_targets', 'critic_real_masks', 'GT_NOISE_MODES']
 
 
 def _random_visible_object(first: Tensor,
@@ -71,53 +75,3 @@ def binary_clip_targets(data_samples: List[VideoDataSample],
     return dict(ref_mask=masks[:, :1], targets=masks[:, 1:],
                 valid=valid[:, 1:],
                 frame_valid=torch.stack(frame_valid).to(device)[:, 1:])
-
-
-def critic_real_masks(gt: Tensor, pred: Tensor,
-                      ignore: Optional[Tensor] = None, *,
-                      uncertainty: float = 0.25,
-                      noise: Optional[str] = 'prediction',
-                      generator: Optional[torch.Generator] = None
-                      ) -> Tensor:
-    """The critics' "real" masks, with the ground-truth trick of section 5.
-
-    1. Ground-truth pixels that the prediction estimates correctly with an
-       uncertainty below ``uncertainty`` (``|p - y| < uncertainty``, i.e.
-       the right side of 0.5 and confident) take the predicted value, which
-       brings the real and generated mask distributions closer.
-    2. Gaussian noise is added. ``noise='prediction'`` (the paper's text):
-       its mean and variance are those of the frame's prediction Y_t;
-       ``'residual'``: those of the frame's error ``Y_t - Y``; None: no
-       noise. The result is clamped to [0, 1].
-
-    Pixels in ``ignore`` (void, padding) copy the prediction, so they tell
-    the critics nothing.
-
-    Args:
-        gt (Tensor): (N, K, H, W) ground truth in {0, 1}.
-        pred (Tensor): (N, K, H, W) predicted probabilities (detached
-            here).
-        ignore (Tensor, optional): (N, K, H, W) bool.
-        uncertainty (float): Threshold of step 1. Default: 0.25.
-        noise (str | None): ``'prediction'``, ``'residual'`` or None.
-        generator (torch.Generator, optional): RNG of the noise.
-
-    Returns:
-        Tensor: (N, K, H, W) masks in [0, 1].
-    """
-    if noise is not None and noise not in GT_NOISE_MODES:
-        raise ValueError(f'critic_real_masks noise must be one of '
-                         f'{GT_NOISE_MODES} or None, got {noise!r}')
-    pred = pred.detach()
-    gt = gt.to(pred.dtype)
-    real = torch.where((pred - gt).abs() < uncertainty, pred, gt)
-    if ignore is not None:
-        real = torch.where(ignore, pred, real)
-    if noise is not None:
-        src = pred if noise == 'prediction' else pred - gt
-        mean = src.mean(dim=(-2, -1), keepdim=True)  # (N, K, 1, 1)
-        std = src.var(dim=(-2, -1), unbiased=False, keepdim=True).sqrt()
-        eps = torch.randn(real.shape, generator=generator,
-                          dtype=real.dtype).to(real.device)
-        real = real + mean + std * eps
-    return real.clamp(0, 1)

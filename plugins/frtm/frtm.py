@@ -1,21 +1,35 @@
 """FRTM-VOS top-level model: frozen backbone F, online target model D,
 offline-trained refinement network R (Robinson et al.)."""
 import inspect
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from vostoolkit.models.segmentors.base import BaseVideoSegmentor, SampleList
+from vostoolkit.models.segmentors.base import (AdversarialBatch,
+                                               BaseVideoSegmentor, SampleList)
 from vostoolkit.models.segmentors.vos_utils import (id_map_at_original_size,
                                                   objects_given_on_frame)
-from vostoolkit.registry import BACKBONES, HEADS, MODELS, TARGET_MODELS
+from vostoolkit.registry import (BACKBONES, HEADS, MODELS, NECKS,
+                                 TARGET_MODELS)
 from vostoolkit.registry import TASK_UTILS
 from vostoolkit.structures import VideoDataSample
 
 from .inference import FRTMVideoInference
+
+
+def flatten_maps(outputs) -> List[Tensor]:
+    """The maps of a neck's outputs in order, depth first: a tensor, or
+    nested tuples / lists of tensors (``MSDeformAttnPixelDecoder``'s
+    ``(mask_features, [stride 32, 16, 8 maps])`` gives four maps)."""
+    if isinstance(outputs, Tensor):
+        return [outputs]
+    if isinstance(outputs, (list, tuple)):
+        return [m for out in outputs for m in flatten_maps(out)]
+    raise TypeError(f'a neck output must be a tensor or a list / tuple of '
+                    f'them, got {type(outputs).__name__}')
 
 
 @MODELS.register_module()
@@ -44,10 +58,20 @@ class FRTM(BaseVideoSegmentor):
         augmenter (dict): ``TASK_UTILS`` config making M0 from a frame in
             0..255 RGB (the frames are un-normalised with the data
             preprocessor's mean and std for it, and normalised back).
+        neck (dict, optional): ``NECKS`` config between the backbone and
+            D / R (e.g. Mask2Former's ``MSDeformAttnPixelDecoder``). The
+            maps D and R choose from are then the backbone's followed by
+            the neck's outputs (:func:`flatten_maps`); ``in_channels`` of
+            the target model and the head must be given for neck maps.
+            None (default): the backbone's maps only, the authors' model.
+        head_levels (Sequence[int], optional): Indices of the maps R reads,
+            shallowest first; None (default): all of them, in order.
         target_level (int): Index of the map D reads (2: conv4_x).
         freeze_backbone (bool): Keep the backbone fixed (the paper). False
             trains it with the head (small configs without pretrained
             weights); D still gets no gradient.
+        freeze_neck (bool): Keep the neck fixed (default), as the
+            backbone with ``freeze_backbone``.
         train_num_samples (int, optional): Size of M0 during training
             (default: the augmenter's).
         train_target_overrides (dict, optional): Target-model settings
@@ -65,7 +89,10 @@ class FRTM(BaseVideoSegmentor):
 
     def __init__(self, backbone: dict, target_model: dict, head: dict,
                  augmenter: dict = dict(type='FRTMFirstFrameAugmenter'), *,
+                 neck: Optional[dict] = None,
+                 head_levels: Optional[Sequence[int]] = None,
                  target_level: int = 2, freeze_backbone: bool = True,
+                 freeze_neck: bool = True,
                  train_num_samples: Optional[int] = None,
                  train_target_overrides: Optional[dict] = None,
                  feature_chunk: int = 4, test_seed: Optional[int] = 0,
@@ -75,11 +102,25 @@ class FRTM(BaseVideoSegmentor):
                          init_cfg=init_cfg)
         self.backbone = BACKBONES.build(backbone)
         channels = tuple(self.backbone.out_channels)
-        if not 0 <= target_level < len(channels):
+        self.neck = NECKS.build(neck) if neck is not None else None
+        if self.neck is None and not 0 <= target_level < len(channels):
             raise ValueError(f'target_level {target_level} is not one of the '
                              f'{len(channels)} backbone maps')
+        self.head_levels = None if head_levels is None else \
+            tuple(int(i) for i in head_levels)
+        if target_level < 0 or any(i < 0 for i in self.head_levels or ()):
+            raise ValueError(f'target_level {target_level} and head_levels '
+                             f'{head_levels} must be map indices (>= 0)')
+        if self.neck is None and max(self.head_levels or (0, )) >= len(
+                channels):
+            raise ValueError(f'head_levels {head_levels}: there are '
+                             f'{len(channels)} backbone maps')
         target_model = dict(target_model)
-        target_model.setdefault('in_channels', channels[target_level])
+        if target_level < len(channels):
+            target_model.setdefault('in_channels', channels[target_level])
+        elif 'in_channels' not in target_model:
+            raise ValueError(f'target_level {target_level} is a neck map: '
+                             'give target_model.in_channels')
         self.target_model = TARGET_MODELS.build(target_model)
         # holds hyper-parameters only: no parameters, nothing to save
         self.train_target_model = self.target_model
@@ -90,18 +131,29 @@ class FRTM(BaseVideoSegmentor):
         head_cls = head['type'] if isinstance(head['type'], type) else \
             HEADS.get(head['type'])
         if head_cls is not None and 'in_channels' in inspect.signature(
-                head_cls).parameters:
-            head.setdefault('in_channels', channels)
+                head_cls).parameters and 'in_channels' not in head:
+            levels = self.head_levels
+            if levels is None and self.neck is None:
+                head['in_channels'] = channels
+            elif levels is not None and max(levels) < len(channels):
+                head['in_channels'] = tuple(channels[i] for i in levels)
+            else:
+                raise ValueError('the head reads neck maps: give '
+                                 'head.in_channels')
         self.head = HEADS.build(head)
         self.augmenter = TASK_UTILS.build(augmenter)
         self.target_level = target_level
         self.freeze_backbone = freeze_backbone
+        self.freeze_neck = freeze_neck
         self.train_num_samples = train_num_samples
         self.feature_chunk = feature_chunk
         if freeze_backbone:
             self.backbone.requires_grad_(False)
+        if self.neck is not None and freeze_neck:
+            self.neck.requires_grad_(False)
+        refine = self.head if self.head_levels is None else self.refine
         self.inference = FRTMVideoInference(
-            self.target_model, self.first_frame_set, self.head, target_level,
+            self.target_model, self.first_frame_set, refine, target_level,
             seed=test_seed)
         self._rng = np.random.default_rng(0)
         self._aug_rng = np.random.RandomState(0)
@@ -110,6 +162,8 @@ class FRTM(BaseVideoSegmentor):
         super().train(mode)
         if self.freeze_backbone:
             self.backbone.eval()
+        if self.neck is not None and self.freeze_neck:
+            self.neck.eval()
         return self
 
     def video_states(self) -> List[FRTMVideoInference]:
@@ -117,10 +171,43 @@ class FRTM(BaseVideoSegmentor):
 
     # ------------------------------------------------------------ features
     def extract_feats(self, images: Tensor) -> Tuple[Tensor, ...]:
-        """Backbone maps of (N, 3, H, W) images (no graph when frozen)."""
-        with torch.set_grad_enabled(torch.is_grad_enabled() and
-                                    not self.freeze_backbone):
-            return tuple(self.backbone(images))
+        """Feature maps of (N, 3, H, W) images: the backbone's, then the
+        neck's if any (no graph through a frozen part).
+
+        Returns:
+            tuple[Tensor]: maps (N, C_i, H_i, W_i); ``target_level`` and
+            ``head_levels`` index them.
+        """
+        grad = torch.is_grad_enabled()
+        with torch.set_grad_enabled(grad and not self.freeze_backbone):
+            maps = tuple(self.backbone(images))
+        if self.neck is None:
+            return maps
+        with torch.set_grad_enabled(grad and not self.freeze_neck):
+            maps = maps + tuple(flatten_maps(self.neck(maps)))
+        if self.target_level >= len(maps) or \
+                max(self.head_levels or (0, )) >= len(maps):
+            raise ValueError(
+                f'target_level {self.target_level} / head_levels '
+                f'{self.head_levels}: there are {len(maps)} maps (backbone '
+                f'then {type(self.neck).__name__})')
+        return maps
+
+    def refine(self, scores: Tensor, feats: Sequence[Tensor],
+               out_size: Sequence[int]) -> Tensor:
+        """The head on the maps of ``head_levels``.
+
+        Args:
+            scores (Tensor): (O, 1, h, w) target-model scores.
+            feats (Sequence[Tensor]): all maps of :meth:`extract_feats`.
+            out_size (Sequence[int]): (H, W) of the logits.
+
+        Returns:
+            Tensor: (O, 1, H, W) logits.
+        """
+        if self.head_levels is not None:
+            feats = [feats[i] for i in self.head_levels]
+        return self.head(scores, feats, out_size)
 
     @torch.no_grad()
     def extract_target_feats(self, images: Tensor) -> Tensor:
@@ -133,6 +220,8 @@ class FRTM(BaseVideoSegmentor):
     def _target_map(self, images: Tensor) -> Tensor:
         backbone = self.backbone
         names = getattr(backbone, 'out_indices', ())
+        if self.target_level >= len(backbone.out_channels):  # a neck map
+            return self.extract_feats(images)[self.target_level]
         stage = names[self.target_level] if names else None
         if not (isinstance(stage, str) and stage.startswith('layer')
                 and hasattr(backbone, 'maxpool')):
@@ -229,7 +318,7 @@ class FRTM(BaseVideoSegmentor):
         with torch.no_grad():
             scores = self.train_target_model.predict(
                 state, feats[self.target_level])
-        logits = self.head(scores, feats, clip.shape[-2:])
+        logits = self.refine(scores, feats, clip.shape[-2:])
         targets = (gt[1:] == obj_id).to(logits.dtype)[:, None]
         valid = self._valid_pixels(sample, gt.shape)[1:, None]
         return logits, targets, valid.to(clip.device)
@@ -257,6 +346,61 @@ class FRTM(BaseVideoSegmentor):
         # has an object
         anchor = sum(p.sum() for p in self.parameters() if p.requires_grad)
         return dict(loss_mask=total / max(count, 1) + 0. * anchor)
+
+    def adversarial_batch(self, inputs: Tensor,
+                          data_samples: SampleList) -> AdversarialBatch:
+        """``loss_mask`` (as :meth:`loss`) and the refinement network's
+        masks on the validation frames, for critics
+        (``AdversarialSegmentor``).
+
+        A clip is (reference, K = T - 1 validation frames in time order);
+        one object of the reference is segmented on the K frames, each from
+        the target model learned on the reference (the frames are
+        predicted independently). A clip without an object on its
+        reference has no valid frame.
+
+        Args:
+            inputs (Tensor): (N, T, 3, H, W) clips, frame 0 the reference.
+            data_samples (list[VideoDataSample]): ``gt_obj_masks`` (T, H, W),
+                optionally ``gt_void`` and ``gt_frame_valid``.
+
+        Returns:
+            AdversarialBatch: frames (N, K, 3, H, W), predicted
+            probabilities, targets and valid pixels (N, K, H, W), annotated
+            frames (N, K).
+        """
+        n, t = inputs.shape[:2]
+        hw = inputs.shape[-2:]
+        preds = inputs.new_zeros((n, t - 1) + hw)
+        targets = inputs.new_zeros((n, t - 1) + hw)
+        pixel_valid = torch.zeros((n, t - 1) + hw, dtype=torch.bool,
+                                  device=inputs.device)
+        frame_valid = torch.zeros((n, t - 1), dtype=torch.bool,
+                                  device=inputs.device)
+        total, count = inputs.new_zeros(()), 0
+        pred_rows = []
+        for i, (clip, sample) in enumerate(zip(inputs, data_samples)):
+            out = self._clip_logits(clip, sample)
+            if out is None:
+                pred_rows.append(preds[i])
+                continue
+            logits, target, valid = out  # each (K, 1, H, W)
+            bce = F.binary_cross_entropy_with_logits(logits, target,
+                                                     reduction='none')
+            total = total + (bce * valid).sum()
+            count += int(valid.sum())
+            # (K, 1, H, W) -> (K, H, W)
+            pred_rows.append(logits.sigmoid()[:, 0])
+            targets[i] = target[:, 0]
+            pixel_valid[i] = valid[:, 0]
+            frame_valid[i] = (sample.gt_frame_valid[1:].to(inputs.device)
+                              .bool() if 'gt_frame_valid' in sample else True)
+        anchor = sum(p.sum() for p in self.parameters() if p.requires_grad)
+        return AdversarialBatch(
+            losses=dict(loss_mask=total / max(count, 1) + 0. * anchor),
+            frames=inputs[:, 1:], pred_masks=torch.stack(pred_rows),
+            gt_masks=targets, frame_valid=frame_valid,
+            pixel_valid=pixel_valid)
 
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[SampleList] = None) -> List:

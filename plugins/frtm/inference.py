@@ -7,15 +7,14 @@ smallest ``1 - p``, softmax over odds); each object's model starts on the
 frame where its mask is first given, so objects that appear late
 (YouTube-VOS) are handled like the first frame's.
 """
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from vostoolkit.models.base import BaseTargetModel
 from vostoolkit.models.segmentors.vos_utils import min_odds_aggregate
-
-from .target_model import FRTMTargetModel, FRTMTargetState
 
 RefineFn = Callable[[Tensor, Sequence[Tensor], Sequence[int]], Tensor]
 FirstFrameFn = Callable[[Tensor, Tensor, np.random.RandomState],
@@ -35,7 +34,7 @@ class FRTMObjectState:
     """One object of a video: its target-model state and start frame."""
 
     def __init__(self, obj_id: int, start_frame: int,
-                 target: FRTMTargetState):
+                 target: Any):
         self.obj_id = obj_id
         self.start_frame = start_frame
         self.target = target
@@ -57,7 +56,10 @@ class FRTMVideoInference:
     wins with probability above 0.5, else background.
 
     Args:
-        target_model (FRTMTargetModel): The online target model D.
+        target_model (BaseTargetModel): The online target model D (any
+            member of the role, e.g. ``FRTMTargetModel``), used through
+            ``init_state(feats, masks, generator=)``, ``predict`` and
+            ``update``.
         first_frame (callable): ``(image (3, H, W), mask (H, W), rng) ->
             (feats (S, C, h, w), masks (S, 1, H, W))``: M0's target-level
             features and masks.
@@ -71,7 +73,7 @@ class FRTMVideoInference:
             :meth:`reset`; ``None``: unseeded.
     """
 
-    def __init__(self, target_model: FRTMTargetModel,
+    def __init__(self, target_model: BaseTargetModel,
                  first_frame: FirstFrameFn, refine: RefineFn,
                  target_level: int = 2, seed: Optional[int] = 0):
         self.target_model = target_model

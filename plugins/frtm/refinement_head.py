@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from vostoolkit.models.base import BaseHead
+from vostoolkit.models.base import BaseMaskRefinementHead
 from vostoolkit.models.layers import (conv_bn_act, inference_layout,
                                       sequential_conv_bn_act,
                                       upsample2x_bicubic)
@@ -155,7 +155,7 @@ class FRTMUpsampler(nn.Module):
 
 
 @HEADS.register_module()
-class FRTMRefinementHead(BaseHead):
+class FRTMRefinementHead(BaseMaskRefinementHead):
     """The refinement network R of FRTM-VOS (the authors' ``SegNetwork``).
 
     Args:
@@ -262,7 +262,7 @@ def masked_bce(logits: Tensor, targets: Tensor,
 
 
 @HEADS.register_module()
-class FRTMScoreHead(BaseHead):
+class FRTMScoreHead(BaseMaskRefinementHead):
     """The "D-only" head of Table 1: no refinement network.
 
     The coarse scores are up-sampled bilinearly to the output size and

@@ -285,7 +285,7 @@ class FRTMTargetModel(BaseTargetModel):
             FRTMSampleMemory(self.memory_size, self.learning_rate))
 
     @float32_island
-    def init_state(self, feats: Tensor, masks: Tensor,
+    def init_state(self, feats: Tensor, masks: Tensor, *,
                    weights: Optional[Tensor] = None,
                    generator: Optional[torch.Generator] = None,
                    state: Optional[FRTMTargetState] = None,

@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from vostoolkit.models.base import BaseTracker, ClipQueries
+
 
 def logits_to_original(logits: Tensor, pad_hw: Sequence[int],
                        img_hw: Sequence[int], ori_hw: Sequence[int]
@@ -65,14 +67,15 @@ class MinVISVideoState:
     video from its first chunk.
 
     Args:
-        tracker: A tracker with ``reset()`` and ``update(embeds) -> ids``
-            (ids (N,) long, a permutation of the track ids 0..N-1 when every
-            frame has N queries), e.g. ``CosineClipTracker``.
+        tracker (BaseTracker): Any tracker that matches on the fields a
+            frame has (``embeds``, ``class_probs``), e.g.
+            ``CosineClipTracker``; its ids must be a permutation of the
+            track ids 0..N-1 (every frame has N queries).
         query_chunk (int): Queries up-sampled together (bounds the memory of
             one frame's post-processing).
     """
 
-    def __init__(self, tracker, query_chunk: int = 16):
+    def __init__(self, tracker: BaseTracker, query_chunk: int = 16):
         self.tracker = tracker
         self.query_chunk = query_chunk
         self.reset()
@@ -100,16 +103,19 @@ class MinVISVideoState:
             video_length=int(meta.get('video_length', 0)), img_hw=img_hw,
             pad_hw=pad_hw, ori_hw=tuple(meta.get('ori_shape', img_hw)[:2]))
 
-    def track(self, embeds: Tensor) -> Tensor:
+    def track(self, embeds: Tensor,
+              class_probs: Optional[Tensor] = None) -> Tensor:
         """Order one frame's queries by track.
 
         Args:
             embeds (Tensor): (N, C) query embeddings of the frame.
+            class_probs (Tensor, optional): (N, K) class probabilities.
 
         Returns:
             Tensor: (N,) long; entry ``j`` is the query index of track ``j``.
         """
-        ids = self.tracker.update(embeds).to(embeds.device)
+        clip = ClipQueries(embeds=embeds, class_probs=class_probs)
+        ids = self.tracker.update(clip).to(embeds.device)
         n = ids.numel()
         order = torch.arange(n, device=ids.device)
         if not torch.equal(ids.sort().values, order):
@@ -134,7 +140,7 @@ class MinVISVideoState:
         """
         if not self.started:
             raise RuntimeError('MinVISVideoState.add_frame before start()')
-        order = self.track(embeds)
+        order = self.track(embeds, cls_logits.softmax(-1)[:, :-1])
         logits = cls_logits[order].detach().float().cpu()
         self.logit_sum = logits if self.logit_sum is None else (
             self.logit_sum + logits)

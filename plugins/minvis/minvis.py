@@ -48,8 +48,9 @@ class MinVIS(BaseVideoSegmentor):
             ``cls_logits`` (B, N, K + 1), ``mask_logits`` (B, N, T, H, W) and
             ``embeds`` (B, N, C) from ``predict`` (``Mask2FormerVideoHead``
             with ``temporal_encoding='none'``); it sees clips of one frame.
-        tracker (dict, optional): ``TRACKERS`` config whose ``update(embeds
-            (N, C))`` returns track ids; default ``CosineClipTracker``.
+        tracker (dict, optional): ``TRACKERS`` config; each frame gives it
+            the ``embeds`` and ``class_probs`` of its ``ClipQueries``;
+            default ``CosineClipTracker``.
         test_cfg (dict, optional): ``top_k`` (int, default 10), the
             predictions kept per video.
         data_preprocessor (dict, optional): Defaults to

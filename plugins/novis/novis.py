@@ -8,7 +8,7 @@ from torch import Tensor
 
 from vostoolkit.models.segmentors import (BaseVideoSegmentor,
                                           FrameSemanticPretrainer)
-from vostoolkit.models.trackers import CosineClipTracker, IoUClassClipTracker
+from vostoolkit.models.base import ClipQueries
 from vostoolkit.registry import BACKBONES, HEADS, MODELS, NECKS, TRACKERS
 from vostoolkit.structures import VideoDataSample
 
@@ -46,7 +46,8 @@ class NOVIS(BaseVideoSegmentor):
         pixel_decoder (dict): ``NECKS`` config, e.g.
             ``MSDeformAttnPixelDecoder``.
         decoder (dict): ``HEADS`` config, ``NOVISVideoDecoder``.
-        tracker (dict, optional): ``TRACKERS`` config; default
+        tracker (dict, optional): ``TRACKERS`` config, any tracker of the
+            role (``BaseTracker.update(ClipQueries)``); default
             ``CosineClipTracker``. ``IoUClassClipTracker`` gives the
             heuristic ablation, ``EmbeddingBufferTracker`` the online buffer
             (use it with ``clip_len=stride=1``).
@@ -301,25 +302,28 @@ class NOVIS(BaseVideoSegmentor):
         return sum_logits / n, sum_probs / n
 
     def _track(self, out: Dict, start: int, end: int) -> Tensor:
-        """Track ids (N,) of the clip's queries."""
+        """Track ids (N,) of the clip's queries.
+
+        The tracker gets the clip's :class:`ClipQueries`: the output
+        embeddings, the class probabilities, the binary masks on the frames
+        shared with the previous and the next clip and, with
+        ``overlap_embeddings``, the overlap embeddings on those frames
+        (computed only for a tracker that reads them).
+        """
         prev, nxt = self.state.neighbours()
         front = prev[1] - start if prev is not None else 0  # shared frames
         back = nxt[0] - start if nxt is not None else end - start
-        embeds = out['embeds'][0]
-        if isinstance(self.tracker, CosineClipTracker):
-            match = carry = embeds
-            if self.use_overlap_embeddings:
-                if front > 0:
-                    match = self.decoder.overlap_embeddings(
-                        out, range(front))[0]
-                if back < end - start:
-                    carry = self.decoder.overlap_embeddings(
-                        out, range(back, end - start))[0]
-            return self.tracker.update(match, carry)
-        if isinstance(self.tracker, IoUClassClipTracker):
-            binary = out['mask_logits'][-1][0] > 0  # (N, T, h, w)
-            probs = out['cls_logits'][-1][0].softmax(-1)[:, :-1]
-            return self.tracker.update(binary[:, :front], probs,
-                                       binary[:, back:])
-        # EmbeddingBufferTracker and other embedding trackers
-        return self.tracker.update(embeds)
+        clip = ClipQueries(embeds=out['embeds'][0])
+        tracker = self.tracker
+        if self.use_overlap_embeddings:
+            if front > 0 and tracker.wants('match_embeds'):
+                clip.match_embeds = self.decoder.overlap_embeddings(
+                    out, range(front))[0]
+            if back < end - start and tracker.wants('carry_embeds'):
+                clip.carry_embeds = self.decoder.overlap_embeddings(
+                    out, range(back, end - start))[0]
+        binary = out['mask_logits'][-1][0] > 0  # (N, T, h, w)
+        clip.front_masks = binary[:, :front]
+        clip.back_masks = binary[:, back:]
+        clip.class_probs = out['cls_logits'][-1][0].softmax(-1)[:, :-1]
+        return tracker.update(clip)

@@ -82,7 +82,7 @@ def test_quickstart_chains_the_tools_on_tiny_data(tmp_path):
         env=env, capture_output=True, text=True, timeout=600)
     out = proc.stdout
     assert proc.returncode == 0, (out + proc.stderr)[-3000:]
-    for step in ('tools/train.py configs/novis/novis-pretrain_r18_toy-ytvis',
+    for step in ('tools/train.py configs/pretrain/pretrain_r18_toy-ytvis',
                  'tools/train.py configs/novis/novis_r18_toy-ytvis',
                  'tools/test.py', 'tools/validate_submission.py',
                  'tools/eval.py youtube-vis', 'tools/demo.py'):

@@ -23,7 +23,10 @@ def _load(name):
                                                            '*.py'))))
 def test_config_parses(path):
     cfg = Config.fromfile(path)
-    assert cfg.model.type == 'FRTM'
+    model = cfg.model
+    if model.type == 'AdversarialSegmentor':  # FRTM against critics
+        model = model.segmentor
+    assert model.type == 'FRTM'
     assert cfg.default_scope == 'vostoolkit'
     assert 'plugins.frtm' in cfg.custom_imports.imports
 

@@ -105,8 +105,7 @@ def test_streaming_result_does_not_depend_on_chunking():
 
 
 @pytest.mark.parametrize('name', ['minvis_r50_ytvis19', 'minvis_r50_coco',
-                                  'minvis_r18_toy-ytvis',
-                                  'minvis-pretrain_r18_toy-ytvis'])
+                                  'minvis_r18_toy-ytvis'])
 def test_configs_build(name):
     cfg = load_config(osp.join(CFG_DIR, f'{name}.py'))
     model = init_model(cfg)
@@ -119,17 +118,6 @@ def test_configs_build(name):
         assert len(cfg.classes) == 80 == model.decoder.num_classes
         assert model.decoder.cls_embed.out_features == 81
         assert cfg.load_from == 'checkpoints/mask2former_r50_coco.pth'
-
-
-def test_toy_stages_share_data():
-    pre = load_config(osp.join(CFG_DIR, 'minvis-pretrain_r18_toy-ytvis.py'))
-    toy = load_config(osp.join(CFG_DIR, 'minvis_r18_toy-ytvis.py'))
-    a, b = pre.train_dataloader.dataset, toy.train_dataloader.dataset
-    assert (a.data_root, a.toy_spec) == (b.data_root, b.toy_spec)
-    assert toy.model.backbone.init_cfg.checkpoint.startswith(
-        'work_dirs/minvis-pretrain_r18_toy-ytvis/')
-    assert pre.model.backbone == {k: v for k, v in toy.model.backbone.items()
-                                  if k != 'init_cfg'}
 
 
 def test_plugin_stands_alone():

@@ -68,9 +68,9 @@ def test_without_tracking_the_swap_breaks_identities():
     give tracks whose masks change between frames."""
 
     class KeepOrder(CosineClipTracker):
-        def update(self, match_embeds, carry_embeds=None):
-            super().update(match_embeds, carry_embeds)
-            return torch.arange(match_embeds.shape[0])
+        def assign(self, clip):
+            super().assign(clip)
+            return torch.arange(clip.num_queries)
 
     embeds, cls, masks = _queries()
     state = MinVISVideoState(KeepOrder())
@@ -141,4 +141,16 @@ def test_reset_forgets_the_video():
     assert not state.started and state.frames == {}
     assert _tensor_elements(state) == 0
     with pytest.raises(RuntimeError, match='before start'):
+        state.add_frame(0, cls, masks, embeds)
+
+
+def test_a_tracker_needing_clip_overlaps_is_refused_by_name():
+    """A frame has no overlap with its neighbours: a tracker that needs the
+    masks on shared frames stops with one line naming the missing field."""
+    embeds, cls, masks = _queries()
+    state = _state(video_length=1,
+                   tracker=dict(type='IoUClassClipTracker'))
+    with pytest.raises(ValueError, match=r'IoUClassClipTracker needs '
+                       r'ClipQueries\.front_masks.*given: embeds, '
+                       r'class_probs'):
         state.add_frame(0, cls, masks, embeds)

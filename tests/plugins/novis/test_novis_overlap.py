@@ -5,6 +5,7 @@ import torch
 
 import plugins.novis  # noqa: F401  (registers NOVISVideoDecoder)
 from plugins.novis import overlap_attention_mask
+from vostoolkit.models.base import ClipQueries
 from vostoolkit.registry import HEADS, TRACKERS
 
 C, N, T = 32, 5, 4
@@ -80,8 +81,10 @@ def test_tracker_recovers_swapped_query_order():
     tracker = TRACKERS.build(dict(type='CosineClipTracker'))
     with torch.no_grad():
         out = decoder(ms, mask_feats)
-        ids = tracker.update(decoder.overlap_embeddings(out, [0, 1])[0],
-                             decoder.overlap_embeddings(out, [2, 3])[0])
+        ids = tracker.update(ClipQueries(
+            out['embeds'][0],
+            match_embeds=decoder.overlap_embeddings(out, [0, 1])[0],
+            carry_embeds=decoder.overlap_embeddings(out, [2, 3])[0]))
         assert ids.tolist() == list(range(N))
         perm = torch.tensor([3, 0, 4, 1, 2])
         decoder.query_feat.weight.copy_(decoder.query_feat.weight[perm])
@@ -90,5 +93,7 @@ def test_tracker_recovers_swapped_query_order():
         torch.testing.assert_close(out_p['mask_logits'][-1],
                                    out['mask_logits'][-1][:, perm],
                                    rtol=1e-4, atol=1e-4)
-        ids = tracker.update(decoder.overlap_embeddings(out_p, [2, 3])[0])
+        ids = tracker.update(ClipQueries(
+            out_p['embeds'][0],
+            match_embeds=decoder.overlap_embeddings(out_p, [2, 3])[0]))
     assert ids.tolist() == perm.tolist()

@@ -18,7 +18,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 CFG = osp.join(ROOT, 'configs', 'novis')
 R50 = ['novis_r50_ytvis19.py', 'novis_r50_ytvis21.py', 'novis_r50_ovis.py',
-       'novis-large_r50_ovis.py']
+       'novis-large_r50_ovis.py', 'novis-iou-tracker_r50_ytvis19.py',
+       'novis-iou-tracker_r50_ovis.py', 'novis-online_r50_ovis.py']
 M2FVIS = ['novis-m2fvis_r50_ytvis19.py', 'novis-m2fvis_r50_ytvis21.py']
 TINY = dict(stem=8, dims=16, mask_dim=16, enc_layers=2, enc_ffn=32,
             dec_layers=3, dec_ffn=32, heads=2, num_queries=5, num_classes=3)

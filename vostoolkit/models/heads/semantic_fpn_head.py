@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vostoolkit.models.base import BaseHead
+from vostoolkit.models.base import BaseSemanticHead
 from vostoolkit.registry import HEADS
 
 
@@ -25,7 +25,7 @@ def sample_cell_centres(labels: Tensor, size) -> Tensor:
 
 
 @HEADS.register_module()
-class SemanticFPNHead(BaseHead):
+class SemanticFPNHead(BaseSemanticHead):
     """Lateral 1x1 convolutions, top-down sum at the finest given scale,
     one 3x3 conv + GroupNorm + ReLU, then a 1x1 classifier.
 

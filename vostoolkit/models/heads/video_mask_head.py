@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vostoolkit.models.base import BaseHead
+from vostoolkit.models.base import BaseVISQueryHead
 from vostoolkit.models.layers import (CrossAttentionLayer, FFNLayer,
                                       LearnedTemporalEncoding,
                                       SelfAttentionLayer,
@@ -54,7 +54,7 @@ class MLP(nn.Module):
 
 
 @HEADS.register_module()
-class Mask2FormerVideoHead(VideoMaskLossMixin, BaseHead):
+class Mask2FormerVideoHead(VideoMaskLossMixin, BaseVISQueryHead):
     """Video instance decoder predicting class logits and mask tubes.
 
     Args:

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vostoolkit.models.base import BaseNeck
+from vostoolkit.models.base import BasePixelDecoder
 from vostoolkit.models.layers import (DeformableEncoderLayer,
                                       SinePositionalEncoding, conv_bn_act,
                                       sequential_conv_bn_act)
@@ -32,7 +32,7 @@ def _c2_xavier(conv: nn.Conv2d) -> None:
 
 
 @NECKS.register_module()
-class MSDeformAttnPixelDecoder(BaseNeck):
+class MSDeformAttnPixelDecoder(BasePixelDecoder):
     """Multi-scale deformable-attention pixel decoder (Mask2Former).
 
     Inputs are backbone maps ordered by increasing stride (e.g. ResNet

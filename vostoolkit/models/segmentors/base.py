@@ -8,6 +8,7 @@ target models, track buffers) lives in objects with ``reset()`` returned by
 every video.
 """
 from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Union
 
 import torch.nn as nn
@@ -21,6 +22,33 @@ from vostoolkit.structures import VideoDataSample
 SampleList = List[VideoDataSample]
 
 
+@dataclass
+class AdversarialBatch:
+    """What a segmentor shows critics for one training batch (see
+    :meth:`BaseVideoSegmentor.adversarial_batch`).
+
+    Attributes:
+        losses (dict[str, Tensor]): The segmentor's own (supervised) losses,
+            as :meth:`BaseVideoSegmentor.loss` returns them.
+        frames (Tensor): (N, K, 3, H, W) the normalised frames the masks
+            belong to.
+        pred_masks (Tensor): (N, K, H, W) predicted mask probabilities in
+            [0, 1], with a graph to the segmentor when grad is enabled.
+        gt_masks (Tensor): (N, K, H, W) the matching ground truth in
+            {0, 1} (float).
+        frame_valid (Tensor): (N, K) bool, the frames with an annotation
+            and a prediction (only those reach the critics).
+        pixel_valid (Tensor, optional): (N, K, H, W) bool, pixels that
+            count (False: void, padding); None when all count.
+    """
+    losses: Dict[str, Tensor]
+    frames: Tensor
+    pred_masks: Tensor
+    gt_masks: Tensor
+    frame_valid: Tensor
+    pixel_valid: Optional[Tensor] = None
+
+
 class BaseVideoSegmentor(BaseModel, VideoStateMixin, metaclass=ABCMeta):
     """A video segmentor: data preprocessor + ``loss`` / ``predict``.
 
@@ -32,6 +60,9 @@ class BaseVideoSegmentor(BaseModel, VideoStateMixin, metaclass=ABCMeta):
       ``VideoDataSample`` with predictions for the frames the model has
       finished; used by ``val_step`` / ``test_step`` in the video loops.
     * ``'tensor'``: :meth:`_forward`, raw network outputs.
+    * ``'adversarial'``: :meth:`adversarial_batch`, for segmentors trained
+      against critics (through ``forward``, so that a distributed wrapper
+      synchronises the gradients).
 
     Args:
         data_preprocessor (dict | nn.Module, optional): Built from
@@ -67,8 +98,11 @@ class BaseVideoSegmentor(BaseModel, VideoStateMixin, metaclass=ABCMeta):
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
             return self._forward(inputs, data_samples)
+        if mode == 'adversarial':
+            return self.adversarial_batch(inputs, data_samples)
         raise ValueError(f'{type(self).__name__}.forward: mode must be '
-                         f"'loss', 'predict' or 'tensor', got {mode!r}")
+                         f"'loss', 'predict', 'tensor' or 'adversarial', got "
+                         f'{mode!r}')
 
     @abstractmethod
     def loss(self, inputs: Tensor,
@@ -99,6 +133,29 @@ class BaseVideoSegmentor(BaseModel, VideoStateMixin, metaclass=ABCMeta):
             ``pred_instances`` (VIS) for the frames finished so far; may be
             empty.
         """
+
+    def adversarial_batch(self, inputs: Tensor,
+                          data_samples: SampleList) -> AdversarialBatch:
+        """The supervised losses of a training batch, and the masks to show
+        critics (the contract of adversarial training,
+        :class:`~vostoolkit.models.segmentors.AdversarialSegmentor`).
+
+        Called with grad enabled on iterations that step the segmentor and
+        without on critic-only iterations.
+
+        Args:
+            inputs (Tensor): (N, T, 3, H, W) training clips.
+            data_samples (list[VideoDataSample]): Ground truth of each clip.
+
+        Returns:
+            AdversarialBatch: ``losses`` as :meth:`loss` returns them, and
+            K predicted masks per clip with their frames and ground truth
+            (K is the segmentor's: FRTM and FaSTGAN predict the T - 1
+            frames after a reference frame).
+        """
+        raise NotImplementedError(
+            f'{type(self).__name__} does not define adversarial_batch(): '
+            'it cannot be trained against critics')
 
     @abstractmethod
     def _forward(self, inputs: Tensor,

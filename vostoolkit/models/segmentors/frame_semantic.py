@@ -10,7 +10,7 @@ a dense task that teaches the features at an object's location what the
 object is. Train it with ``tools/train.py``; an :class:`~vostoolkit.engine.
 ExportModuleHook` writes the backbone under its own parameter names, and the
 next stage's config loads it with ``init_cfg=dict(type='Pretrained', ...)``
-(``configs/novis/novis-pretrain_r18_toy-ytvis.py`` then
+(``configs/pretrain/pretrain_r18_toy-ytvis.py`` then
 ``novis_r18_toy-ytvis.py``).
 """
 from typing import Dict, List, Optional, Sequence, Tuple

@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from vostoolkit.models.base import BaseHead
+from vostoolkit.models.base import BasePropagationHead
 from vostoolkit.registry import BACKBONES, HEADS, MODELS
 from vostoolkit.structures import VideoDataSample
 
@@ -26,7 +26,7 @@ _EPS = 1e-5
 
 
 @HEADS.register_module()
-class MaskPropagationHead(BaseHead):
+class MaskPropagationHead(BasePropagationHead):
     """Top-down decoder from multi-scale features to one mask logit.
 
     Args:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-from vostoolkit.models.base import BaseTracker
+from vostoolkit.models.base import BaseTracker, ClipQueries
 from vostoolkit.registry import TRACKERS
 
 
@@ -80,29 +80,31 @@ class CosineClipTracker(_AssignmentTracker):
     shares with the next clip (``carry_embeds``).
     """
 
+    requires = ('embeds', )
+    uses = ('match_embeds', 'carry_embeds')
+
     def reset(self) -> None:
         """Forget the previous video."""
         super().reset()
         self._prev_embeds: Optional[Tensor] = None
 
-    def update(self, match_embeds: Tensor,
-               carry_embeds: Optional[Tensor] = None) -> Tensor:
+    def assign(self, clip: ClipQueries) -> Tensor:
         """Assign track ids to the queries of a new clip.
 
-        Args:
-            match_embeds (Tensor): (Q, C) embeddings compared with the
-                previous clip's ``carry_embeds``.
-            carry_embeds (Tensor, optional): (Q, C) embeddings the next clip
-                is compared with; default ``match_embeds``.
+        Reads ``match_embeds`` (Q, C), compared with the previous clip's
+        carried embeddings, and ``carry_embeds`` (Q, C), which the next
+        clip is compared with; each defaults to ``embeds``.
 
         Returns:
             Tensor: (Q,) long track ids.
         """
+        match_embeds = (clip.embeds if clip.match_embeds is None
+                        else clip.match_embeds)
         sim = None
         if self._prev_embeds is not None:
             sim = cosine_similarity_matrix(self._prev_embeds, match_embeds)
         ids = self._assign(sim, match_embeds.shape[0])
-        carry = match_embeds if carry_embeds is None else carry_embeds
+        carry = clip.embeds if clip.carry_embeds is None else clip.carry_embeds
         self._prev_embeds = carry.detach()
         return ids
 
@@ -117,6 +119,9 @@ class IoUClassClipTracker(_AssignmentTracker):
         class_weight (float): Weight of the class agreement term.
     """
 
+    requires = ('embeds', 'front_masks', 'class_probs')
+    uses = ('back_masks', )
+
     def __init__(self, class_weight: float = 1.0):
         self.class_weight = class_weight
         super().__init__()
@@ -127,20 +132,18 @@ class IoUClassClipTracker(_AssignmentTracker):
         self._prev_masks: Optional[Tensor] = None
         self._prev_probs: Optional[Tensor] = None
 
-    def update(self, front_masks: Tensor, class_probs: Tensor,
-               back_masks: Optional[Tensor] = None) -> Tensor:
+    def assign(self, clip: ClipQueries) -> Tensor:
         """Assign track ids to the queries of a new clip.
 
-        Args:
-            front_masks (Tensor): (Q, tau, H, W) bool masks of this clip on
-                the frames it shares with the previous clip.
-            class_probs (Tensor): (Q, K) class probabilities.
-            back_masks (Tensor, optional): (Q, tau', H, W) bool masks on the
-                frames shared with the next clip.
+        Reads ``front_masks`` (Q, tau, h, w) bool, the clip's masks on the
+        frames it shares with the previous clip, ``class_probs`` (Q, K),
+        and ``back_masks`` (Q, tau', h, w), its masks on the frames shared
+        with the next clip (without them the next clip opens new tracks).
 
         Returns:
             Tensor: (Q,) long track ids.
         """
+        front_masks, class_probs = clip.front_masks, clip.class_probs
         sim = None
         if self._prev_masks is not None:
             if self._prev_masks.shape[1:] != front_masks.shape[1:]:
@@ -152,6 +155,7 @@ class IoUClassClipTracker(_AssignmentTracker):
             sim = sim + self.class_weight * (
                 self._prev_probs.float() @ class_probs.float().T)
         ids = self._assign(sim, front_masks.shape[0])
-        self._prev_masks = None if back_masks is None else back_masks.bool()
+        self._prev_masks = (None if clip.back_masks is None
+                            else clip.back_masks.bool())
         self._prev_probs = class_probs.detach()
         return ids

@@ -4,6 +4,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from vostoolkit.models.base import ClipQueries
 from vostoolkit.registry import TRACKERS
 
 from .clip_trackers import _AssignmentTracker, cosine_similarity_matrix
@@ -40,16 +41,15 @@ class EmbeddingBufferTracker(_AssignmentTracker):
         total = (self._bank * slots[..., None]).sum(1)
         return total / self._count.clamp(min=1)[:, None].to(total.dtype)
 
-    def update(self, embeds: Tensor) -> Tensor:
+    def assign(self, clip: ClipQueries) -> Tensor:
         """Assign track ids to new queries and push them into the buffer.
 
-        Args:
-            embeds (Tensor): (Q, C) embeddings of the new frame or clip.
+        Reads ``embeds`` (Q, C), the embeddings of the new frame or clip.
 
         Returns:
             Tensor: (Q,) long track ids.
         """
-        embeds = embeds.detach().float().cpu()
+        embeds = clip.embeds.detach().float().cpu()
         means = self.track_embeddings()
         if means is not None:
             # previous ids of the assignment are the track rows themselves
