@@ -226,11 +226,14 @@ class FRTM(BaseVideoSegmentor):
         if not (isinstance(stage, str) and stage.startswith('layer')
                 and hasattr(backbone, 'maxpool')):
             return backbone(images)[self.target_level]
-        x = backbone.maxpool(backbone.relu(backbone.bn1(
-            backbone.conv1(images))))
+        if hasattr(backbone, 'stem'):  # folded and fused at inference
+            x = backbone.maxpool(backbone.stem(images, keep_format=True))
+        else:
+            x = backbone.maxpool(backbone.relu(backbone.bn1(
+                backbone.conv1(images))))
         for i in range(1, int(stage[len('layer'):]) + 1):
             x = getattr(backbone, f'layer{i}')(x)
-        return x
+        return x.contiguous()
 
     def _to_pixels(self, images: Tensor) -> Tensor:
         """(N, 3, H, W) normalised frames -> 0..255 RGB (exact bytes)."""

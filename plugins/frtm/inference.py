@@ -24,7 +24,8 @@ FirstFrameFn = Callable[[Tensor, Tensor, np.random.RandomState],
 def winner_labels(agg: Tensor) -> Tensor:
     """Keep each pixel's winning probability only: (O + 1, H, W) ->
     (O + 1, H, W), zero except at the argmax (the labels of the updates)."""
-    winner = agg.argmax(dim=0, keepdim=True)  # (1, H, W)
+    # max().indices: argmax's first-maximum rule, faster over a short dim
+    winner = agg.max(dim=0, keepdim=True).indices  # (1, H, W)
     rows = torch.arange(agg.shape[0], device=agg.device).view(-1, 1, 1)
     return agg * (rows == winner)
 

@@ -16,6 +16,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from vostoolkit.models.base import BaseMaskRefinementHead
+from vostoolkit.models.layers import (conv_bn_act, inference_layout,
+                                      sequential_conv_bn_act,
+                                      upsample2x_bicubic)
 from vostoolkit.registry import HEADS
 
 
@@ -63,7 +66,7 @@ class FRTMTargetEncoder(nn.Module):
             Tensor: the encoding (N, channels, H_d, W_d).
         """
         x = torch.cat([proj, _resize(scores, proj.shape[-2:])], dim=1)
-        return self.encode(x)
+        return sequential_conv_bn_act(self.encode, x)
 
 
 class FRTMResidualBlock(nn.Module):
@@ -82,8 +85,11 @@ class FRTMResidualBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, C, H, W) -> (N, C, H, W)."""
-        h = self.reduce(x)
-        return F.relu(h + self.body(h))
+        h = conv_bn_act(x, self.reduce)
+        # conv3x3 [-> bn] -> relu, then conv3x3 + h -> relu (fused at
+        # inference)
+        inner = sequential_conv_bn_act(self.body[:-1], h)
+        return conv_bn_act(inner, self.body[-1], relu=True, residual=h)
 
 
 class FRTMChannelAttention(nn.Module):
@@ -143,10 +149,9 @@ class FRTMUpsampler(nn.Module):
 
     def forward(self, x: Tensor, out_size: Sequence[int]) -> Tensor:
         """(N, C, h, w) -> (N, 1, H, W) logits at ``out_size``."""
-        x = _resize(x, (2 * x.shape[-2], 2 * x.shape[-1]), 'bicubic')
-        x = F.relu(self.conv1(x))
-        x = _resize(x, (2 * x.shape[-2], 2 * x.shape[-1]), 'bicubic')
-        return self.conv2(_resize(x, out_size))
+        x = conv_bn_act(upsample2x_bicubic(x), self.conv1, relu=True)
+        x = _resize(upsample2x_bicubic(x), out_size)
+        return conv_bn_act(x, self.conv2)
 
 
 @HEADS.register_module()
@@ -197,8 +202,10 @@ class FRTMRefinementHead(BaseMaskRefinementHead):
         for level in reversed(range(len(feats))):
             encoder = self.encoders[level]
             # the projection depends on the image only: once per image
-            proj = _repeat_for_objects(encoder.project(feats[level]),
-                                       scores.shape[0])  # (B*O, C, H, W)
+            x = inference_layout(feats[level], self)
+            proj = _repeat_for_objects(
+                sequential_conv_bn_act(encoder.project, x),
+                scores.shape[0])  # (B*O, C, H, W)
             encoding = encoder(proj, _resize(scores, proj.shape[-2:]))
             if deeper is None:  # deepest: pooled projection of x^d
                 deeper = F.adaptive_avg_pool2d(proj, 1)

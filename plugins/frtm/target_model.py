@@ -16,6 +16,7 @@ from torch import Tensor
 from torch.func import vjp
 
 from vostoolkit.models.base import BaseTargetModel
+from vostoolkit.models.layers.conv_bn import few_output_conv2d
 from vostoolkit.registry import TARGET_MODELS
 from vostoolkit.utils.amp import float32_island
 
@@ -202,11 +203,20 @@ class FRTMTargetModel(BaseTargetModel):
 
     def project(self, feats: Tensor, w1: Tensor) -> Tensor:
         """``w1 * x``: (N, C, h, w) -> (N, c, h, w)."""
+        if feats.device.type == 'cpu':  # a matrix product, here and in
+            # its derivatives (conv2d's are slow under torch.func on CPU)
+            n, _, h, w = feats.shape
+            # (c, C) @ (N, C, h*w) -> (N, c, h*w)
+            out = w1.flatten(1) @ feats.reshape(n, feats.shape[1], h * w)
+            return out.view(n, -1, h, w)
         return F.conv2d(feats, w1)
 
     def filter(self, proj: Tensor, w2: Tensor) -> Tensor:
         """``w2 * z``: (N, c, h, w) -> (N, 1, h, w) scores."""
-        return F.conv2d(proj, w2, padding=self.filter_size // 2)
+        pad = self.filter_size // 2
+        if proj.device.type == 'cpu':  # one output: conv2d's slow path
+            return few_output_conv2d(proj, w2, None, (pad, pad))
+        return F.conv2d(proj, w2, padding=pad)
 
     def pixel_weights(self, labels: Tensor) -> Tensor:
         """Eq. 4 with this model's ``kappa_min`` (see
@@ -453,19 +463,28 @@ def _filter_operator(proj: Tensor, k: int):
     cols = proj.permute(0, 2, 3, 1).reshape(-1, c)  # (K*h*w, c)
     taps = [(i, j) for i in range(k) for j in range(k)]
 
+    # the products keep the long K*h*w axis last: (k*k, c) @ (c, K*h*w)
+    # and (k*k, K*h*w) @ (K*h*w, c) run several times faster on CPU than
+    # the same products with a narrow k*k-column result
+
     def apply(w2: Tensor) -> Tensor:
-        per_tap = (cols @ w2.reshape(c, k * k)).view(num, h, w, k * k)
-        padded = F.pad(per_tap.permute(0, 3, 1, 2), (r, r, r, r))
-        out = proj.new_zeros((num, h, w))
+        # (c, k*k)^T @ (c, K*h*w) -> (k*k, K, h, w)
+        per_tap = (w2.reshape(c, k * k).t() @ cols.t()).view(
+            k * k, num, h, w)
+        padded = F.pad(per_tap, (r, r, r, r))
+        out = None
         for t, (i, j) in enumerate(taps):  # s[y, x] += P_t[y+i-r, x+j-r]
-            out = out + padded[:, t, i:i + h, j:j + w]
+            tap = padded[t, :, i:i + h, j:j + w]
+            out = tap.clone() if out is None else out.add_(tap)
         return out[:, None]
 
     def adjoint(g: Tensor) -> Tensor:
         padded = F.pad(g[:, 0], (r, r, r, r))  # (K, h + 2r, w + 2r)
         shifted = torch.stack([padded[:, 2 * r - i:2 * r - i + h,
                                       2 * r - j:2 * r - j + w]
-                               for i, j in taps], dim=-1)  # (K, h, w, k*k)
-        return (cols.t() @ shifted.reshape(-1, k * k)).view(1, c, k, k)
+                               for i, j in taps])  # (k*k, K, h, w)
+        # (k*k, K*h*w) @ (K*h*w, c) -> (k*k, c) -> (1, c, k, k)
+        out = shifted.reshape(k * k, -1) @ cols
+        return out.t().reshape(1, c, k, k)
 
     return apply, adjoint

@@ -12,8 +12,9 @@ over noise, all objects given on frame 0) frame by frame through
 ``FRTM.predict``, one frame per call as the video test loop feeds it.
 Printed: the first frame's time (M0 and the target model of every object),
 frames/s over the following frames (40 frames by default, so the updates
-every 8 frames are included), and frames/s over the whole clip. CUDA runs
-when a GPU is visible.
+every 8 frames are included), and frames/s over the whole clip, with the
+process's CPU seconds of the first frame and per later frame (steadier than
+wall time on a shared machine). CUDA runs when a GPU is visible.
 
 Memory: a ResNet-18 model runs videos of each ``--mem-lengths`` length in a
 fresh process (every frame enters the memory: ``min_sample_pixels=0``), and
@@ -30,7 +31,7 @@ import resource
 import subprocess
 import sys
 import time
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
@@ -87,8 +88,10 @@ def synthetic_video(length: int, size: Tuple[int, int], num_objects: int,
 
 
 def run_video(model, length: int, size: Tuple[int, int], num_objects: int,
-              device: str) -> List[float]:
-    """Segment one synthetic video frame by frame; seconds per frame."""
+              device: str, cpu_times: Optional[List[float]] = None
+              ) -> List[float]:
+    """Segment one synthetic video frame by frame; seconds per frame (the
+    process's CPU seconds of each frame are appended to ``cpu_times``)."""
     model.inference.reset()
     times = []
     sync = torch.cuda.synchronize if device.startswith('cuda') else (
@@ -109,10 +112,12 @@ def run_video(model, length: int, size: Tuple[int, int], num_objects: int,
                 1, 3, 1, 1)
             inputs = frame[None]  # (1, 1, 3, H, W)
             sync()
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             model.predict(inputs, [sample])
             sync()
             times.append(time.perf_counter() - start)
+            if cpu_times is not None:
+                cpu_times.append(time.process_time() - cpu_start)
     model.inference.reset()
     return times
 
@@ -123,15 +128,19 @@ def speed(args) -> List[Dict]:
         for depth in args.depths:
             model = build_model(depth, device)
             for objects in args.objects:
+                cpu = []
                 times = run_video(model, args.frames, tuple(args.size),
-                                  objects, device)
+                                  objects, device, cpu)
                 rest = times[1:]
                 rows.append(dict(
                     device=device, backbone=f'ResNet-{depth}',
                     objects=objects, frames=len(times),
                     first_frame_s=times[0],
                     fps_after_first=(len(rest) / sum(rest)) if rest else None,
-                    fps_all=len(times) / sum(times)))
+                    fps_all=len(times) / sum(times),
+                    first_frame_cpu_s=cpu[0],
+                    cpu_s_per_frame_after_first=(
+                        sum(cpu[1:]) / len(rest)) if rest else None))
                 _print_speed(rows[-1])
             del model
     return rows
@@ -143,7 +152,9 @@ def _print_speed(row: Dict) -> None:
     print(f"{row['device']:5s} {row['backbone']:10s} objects={row['objects']}"
           f" frames={row['frames']}: first frame {row['first_frame_s']:.2f} s"
           f", {after} frames/s after it, {row['fps_all']:.3f} frames/s "
-          'overall', flush=True)
+          f"overall (CPU time: first frame {row['first_frame_cpu_s']:.2f} s"
+          f", {row['cpu_s_per_frame_after_first'] or 0:.3f} s per later "
+          'frame)', flush=True)
 
 
 def memory_worker(length: int, size: Tuple[int, int], device: str,

@@ -17,6 +17,8 @@ def test_speed_rows_and_memory_worker(tmp_path, capsys):
     rows = json.loads(out.read_text())['speed']
     assert len(rows) == 1 and rows[0]['objects'] == 2
     assert rows[0]['fps_all'] > 0 and rows[0]['frames'] == 2
+    assert rows[0]['first_frame_cpu_s'] > 0
+    assert rows[0]['cpu_s_per_frame_after_first'] > 0
     assert 'frames/s' in capsys.readouterr().out
     # every frame after the first enters the memory (M0: 5 samples)
     row = bench.memory_worker(4, (48, 64), 'cpu', 18)

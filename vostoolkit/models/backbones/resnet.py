@@ -12,6 +12,8 @@ import torch.nn as nn
 from torch import Tensor
 
 from vostoolkit.models.base import BaseBackbone
+from vostoolkit.models.layers.conv_bn import (can_fuse, conv_bn_act,
+                                              use_oneDNN)
 from vostoolkit.registry import BACKBONES
 
 
@@ -34,9 +36,14 @@ class FrozenBatchNorm2d(nn.Module):
         state_dict.pop(prefix + 'num_batches_tracked', None)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def scale_shift(self) -> Tuple[Tensor, Tensor]:
+        """(C,) ``scale`` and ``shift`` with ``forward(x) = x * scale +
+        shift`` per channel."""
         scale = self.weight * (self.running_var + self.eps).rsqrt()
-        shift = self.bias - self.running_mean * scale
+        return scale, self.bias - self.running_mean * scale
+
+    def forward(self, x: Tensor) -> Tensor:
+        scale, shift = self.scale_shift()
         return x * scale[None, :, None, None] + shift[None, :, None, None]
 
 
@@ -62,10 +69,10 @@ class BasicBlock(nn.Module):
         self.downsample = downsample
 
     def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+        identity = _downsample(self.downsample, x)
+        out = conv_bn_act(x, self.conv1, self.bn1, relu=True)
+        return conv_bn_act(out, self.conv2, self.bn2, relu=True,
+                           residual=identity)
 
 
 class Bottleneck(nn.Module):
@@ -87,11 +94,20 @@ class Bottleneck(nn.Module):
         self.downsample = downsample
 
     def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + identity)
+        identity = _downsample(self.downsample, x)
+        out = conv_bn_act(x, self.conv1, self.bn1, relu=True)
+        out = conv_bn_act(out, self.conv2, self.bn2, relu=True)
+        return conv_bn_act(out, self.conv3, self.bn3, relu=True,
+                           residual=identity)
+
+
+def _downsample(downsample: Optional[nn.Module], x: Tensor) -> Tensor:
+    """The shortcut of a residual block: ``x``, or conv + norm."""
+    if downsample is None:
+        return x
+    if isinstance(downsample, nn.Sequential) and len(downsample) == 2:
+        return conv_bn_act(x, downsample[0], downsample[1])
+    return downsample(x)
 
 
 _ARCH: Dict[int, Tuple[type, Tuple[int, ...]]] = {
@@ -206,7 +222,7 @@ class ResNet(BaseBackbone):
             tuple[Tensor]: the maps named in ``out_indices``.
         """
         outs = {}
-        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.stem(x, keep_format=True)
         outs['conv1'] = x
         x = self.maxpool(x)
         outs['maxpool'] = x
@@ -215,4 +231,20 @@ class ResNet(BaseBackbone):
             outs[f'layer{i}'] = x
             if all(n in outs for n in self.out_indices):
                 break
-        return tuple(outs[n] for n in self.out_indices)
+        # the usual (contiguous) layout, whatever ran inside
+        return tuple(outs[n].contiguous() for n in self.out_indices)
+
+    def stem(self, x: Tensor, keep_format: bool = False) -> Tensor:
+        """``relu(bn1(conv1(x)))``: (N, in_channels, H, W) -> (N, C, H / 2,
+        W / 2).
+
+        At inference on CPU (no gradient, fixed norm statistics) the input
+        goes to ``channels_last`` memory format, which the folded and fused
+        convolutions of the blocks run fastest in (see
+        :func:`~vostoolkit.models.layers.conv_bn.conv_bn_act`); the result
+        keeps that format with ``keep_format``, else it is made contiguous.
+        """
+        if can_fuse(x, self.conv1, self.bn1) and use_oneDNN(x):
+            x = x.contiguous(memory_format=torch.channels_last)
+        x = conv_bn_act(x, self.conv1, self.bn1, relu=True)
+        return x if keep_format else x.contiguous()

@@ -9,7 +9,8 @@ from torch import Tensor, nn
 
 from vostoolkit.models.base import BasePixelDecoder
 from vostoolkit.models.layers import (DeformableEncoderLayer,
-                                      SinePositionalEncoding)
+                                      SinePositionalEncoding, conv_bn_act,
+                                      sequential_conv_bn_act)
 from vostoolkit.registry import NECKS
 
 
@@ -129,7 +130,8 @@ class MSDeformAttnPixelDecoder(BasePixelDecoder):
         """Run the deformable encoder on coarse-first maps (N, C_i, h, w)."""
         srcs, poss, shapes = [], [], []
         for lvl, x in enumerate(maps):
-            src = self.input_proj[lvl](x)  # (N, C, h, w)
+            # (N, C, h, w); oneDNN's convolution at inference
+            src = sequential_conv_bn_act(self.input_proj[lvl], x)
             pos = self.pos_encoding(src) + self.level_embed[lvl][None, :,
                                                                   None, None]
             shapes.append(src.shape[-2:])
@@ -176,8 +178,9 @@ class MSDeformAttnPixelDecoder(BasePixelDecoder):
         multi_scale = list(outs)
         y = outs[-1]
         for i, x in enumerate(list(feats[:k])[::-1]):
-            lateral = self.lateral_convs[i](x)
+            lateral = sequential_conv_bn_act(self.lateral_convs[i], x)
             y = lateral + F.interpolate(y, size=lateral.shape[-2:],
                                         mode='bilinear', align_corners=False)
-            y = self.output_convs[i](y)
-        return self.mask_feature(y), multi_scale
+            y = sequential_conv_bn_act(self.output_convs[i], y)
+        # the usual (contiguous) layout, whatever ran inside
+        return conv_bn_act(y, self.mask_feature).contiguous(), multi_scale

@@ -76,7 +76,9 @@ def id_map_at_original_size(scores: Tensor, obj_ids: Sequence[int],
         scores = F.interpolate(scores[None], size=tuple(out_hw),
                                mode='bilinear', align_corners=False)[0]
     lut = torch.tensor([0, *obj_ids], device=scores.device)
-    return lut[scores.argmax(0)]
+    # max(0).indices: argmax's first-maximum rule, several times faster
+    # than argmax(0) over a short first dimension on CPU
+    return lut[scores.max(dim=0).indices]
 
 
 def label_clip(clip: Tensor, meta: dict, segment: Callable[[int], Tensor],
