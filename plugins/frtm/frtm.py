@@ -1,23 +1,21 @@
 """FRTM-VOS top-level model: frozen backbone F, online target model D,
 offline-trained refinement network R (Robinson et al.)."""
 import inspect
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from vostoolkit.models.segmentors.base import (AdversarialBatch,
-                                               BaseVideoSegmentor, SampleList)
+from vostoolkit.models.segmentors.base import BaseVideoSegmentor, SampleList
 from vostoolkit.models.segmentors.vos_utils import (id_map_at_original_size,
                                                   objects_given_on_frame)
 from vostoolkit.registry import (BACKBONES, HEADS, MODELS, NECKS,
                                  TARGET_MODELS)
 from vostoolkit.registry import TASK_UTILS
-from vostoolkit.structures import VideoDataSample
 
 from .inference import FRTMVideoInference
+from .training import FRTMTrainingMixin
 
 
 def flatten_maps(outputs) -> List[Tensor]:
@@ -33,7 +31,7 @@ def flatten_maps(outputs) -> List[Tensor]:
 
 
 @MODELS.register_module()
-class FRTM(BaseVideoSegmentor):
+class FRTM(FRTMTrainingMixin, BaseVideoSegmentor):
     """FRTM-VOS: a target model learned online feeds a refinement network.
 
     Training (sec. 3.3): each clip is one reference frame (clip frame 0)
@@ -283,132 +281,6 @@ class FRTM(BaseVideoSegmentor):
                                             self.train_num_samples)
         return self.train_target_model.init_state(feats,
                                                   masks.to(feats.dtype))
-
-    # ------------------------------------------------------------ training
-    def _pick_object(self, ref_mask: Tensor) -> Optional[int]:
-        ids = [int(i) for i in ref_mask.unique() if i != 0]
-        if not ids:
-            return None
-        return ids[int(self._rng.integers(len(ids)))]
-
-    @staticmethod
-    def _valid_pixels(sample: VideoDataSample, shape) -> Tensor:
-        """(T, H, W) bool: pixels counted by the loss (not void, padding or
-        unannotated frames)."""
-        valid = torch.ones(shape, dtype=torch.bool)
-        if 'gt_void' in sample:
-            valid &= ~sample.gt_void.cpu()
-        h, w = sample.metainfo.get('img_shape', shape[-2:])[:2]
-        valid[:, h:] = False
-        valid[:, :, w:] = False
-        if 'gt_frame_valid' in sample:
-            valid[~sample.gt_frame_valid.cpu()] = False
-        return valid
-
-    def _clip_logits(self, clip: Tensor, sample: VideoDataSample
-                     ) -> Optional[Tuple[Tensor, Tensor, Tensor]]:
-        """Logits (T-1, 1, H, W) of one object on the validation frames,
-        its targets and valid pixels; None without an object."""
-        gt = sample.gt_obj_masks.long().to(clip.device)  # (T, H, W)
-        obj_id = self._pick_object(gt[0])
-        if obj_id is None or clip.shape[0] < 2:
-            return None
-        state = self.learn_target(clip[0], gt[0] == obj_id)
-        feats = self.extract_feats(clip[1:])
-        with torch.no_grad():
-            scores = self.train_target_model.predict(
-                state, feats[self.target_level])
-        logits = self.refine(scores, feats, clip.shape[-2:])
-        targets = (gt[1:] == obj_id).to(logits.dtype)[:, None]
-        valid = self._valid_pixels(sample, gt.shape)[1:, None]
-        return logits, targets, valid.to(clip.device)
-
-    def loss(self, inputs: Tensor,
-             data_samples: SampleList) -> Dict[str, Tensor]:
-        """Binary cross-entropy on the validation frames of each clip.
-
-        Args:
-            inputs (Tensor): (N, T, 3, H, W) clips, frame 0 the reference.
-            data_samples (list[VideoDataSample]): ``gt_obj_masks`` (T, H, W),
-                optionally ``gt_void`` and ``gt_frame_valid``.
-        """
-        total, count = inputs.new_zeros(()), 0
-        for clip, sample in zip(inputs, data_samples):
-            out = self._clip_logits(clip, sample)
-            if out is None:
-                continue
-            logits, targets, valid = out
-            bce = F.binary_cross_entropy_with_logits(logits, targets,
-                                                     reduction='none')
-            total = total + (bce * valid).sum()
-            count += int(valid.sum())
-        # keeps every trainable parameter in the graph (DDP) when no clip
-        # has an object
-        anchor = sum(p.sum() for p in self.parameters() if p.requires_grad)
-        return dict(loss_mask=total / max(count, 1) + 0. * anchor)
-
-    def adversarial_batch(self, inputs: Tensor,
-                          data_samples: SampleList) -> AdversarialBatch:
-        """``loss_mask`` (as :meth:`loss`) and the refinement network's
-        masks on the validation frames, for critics
-        (``AdversarialSegmentor``).
-
-        A clip is (reference, K = T - 1 validation frames in time order);
-        one object of the reference is segmented on the K frames, each from
-        the target model learned on the reference (the frames are
-        predicted independently). A clip without an object on its
-        reference has no valid frame.
-
-        Args:
-            inputs (Tensor): (N, T, 3, H, W) clips, frame 0 the reference.
-            data_samples (list[VideoDataSample]): ``gt_obj_masks`` (T, H, W),
-                optionally ``gt_void`` and ``gt_frame_valid``.
-
-        Returns:
-            AdversarialBatch: frames (N, K, 3, H, W), predicted
-            probabilities, targets and valid pixels (N, K, H, W), annotated
-            frames (N, K).
-        """
-        n, t = inputs.shape[:2]
-        hw = inputs.shape[-2:]
-        preds = inputs.new_zeros((n, t - 1) + hw)
-        targets = inputs.new_zeros((n, t - 1) + hw)
-        pixel_valid = torch.zeros((n, t - 1) + hw, dtype=torch.bool,
-                                  device=inputs.device)
-        frame_valid = torch.zeros((n, t - 1), dtype=torch.bool,
-                                  device=inputs.device)
-        total, count = inputs.new_zeros(()), 0
-        pred_rows = []
-        for i, (clip, sample) in enumerate(zip(inputs, data_samples)):
-            out = self._clip_logits(clip, sample)
-            if out is None:
-                pred_rows.append(preds[i])
-                continue
-            logits, target, valid = out  # each (K, 1, H, W)
-            bce = F.binary_cross_entropy_with_logits(logits, target,
-                                                     reduction='none')
-            total = total + (bce * valid).sum()
-            count += int(valid.sum())
-            # (K, 1, H, W) -> (K, H, W)
-            pred_rows.append(logits.sigmoid()[:, 0])
-            targets[i] = target[:, 0]
-            pixel_valid[i] = valid[:, 0]
-            frame_valid[i] = (sample.gt_frame_valid[1:].to(inputs.device)
-                              .bool() if 'gt_frame_valid' in sample else True)
-        anchor = sum(p.sum() for p in self.parameters() if p.requires_grad)
-        return AdversarialBatch(
-            losses=dict(loss_mask=total / max(count, 1) + 0. * anchor),
-            frames=inputs[:, 1:], pred_masks=torch.stack(pred_rows),
-            gt_masks=targets, frame_valid=frame_valid,
-            pixel_valid=pixel_valid)
-
-    def _forward(self, inputs: Tensor,
-                 data_samples: Optional[SampleList] = None) -> List:
-        """Validation-frame logits (T-1, 1, H, W) of each training clip
-        (None for a clip without an object on its reference frame)."""
-        outs = [self._clip_logits(clip, sample)
-                for clip, sample in zip(inputs, data_samples)]
-        return [None if o is None else o[0] for o in outs]
 
     # ----------------------------------------------------------- inference
     def predict(self, inputs: Tensor,
