@@ -20,7 +20,6 @@ import json
 import os
 import os.path as osp
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
 sys.path[:0] = [ROOT, HERE]
 
-from _interleave import interleaved, report  # noqa: E402
+from _interleave import time_script_against_floor  # noqa: E402
 from _long_vos_data import make_sav_set  # noqa: E402
 
 from PIL import Image  # noqa: E402
@@ -140,24 +139,9 @@ def main(argv=None) -> int:
     print(f'SA-V set: {size["videos"]} videos, {n_obj} objects x '
           f'{size["frames"]} annotated frames at {size["hw"][0]}x'
           f'{size["hw"][1]} ({time.perf_counter() - t:.0f} s to generate)')
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
-    ours_json = osp.join(root, 'ours.json')
-
-    def run_ours():
-        subprocess.run([sys.executable, '-c', OURS, data['gt'],
-                        data['pred'], ours_json], check=True, env=env)
-        with open(ours_json) as f:
-            res = json.load(f)
-        run_ours.res = res
-        return res['_time'], res['_cpu']
-
-    runs = interleaved(run_ours, lambda: decode_floor(data), args.repeat)
-    ours = run_ours.res
-    ours_wall = statistics.median(r[0] for r in runs['ours'])
-    print(report(runs))
-    print(f'peak RSS: main process {ours["_rss_mb"]:.0f} MB (mostly the '
-          f'imported libraries), largest worker {ours["_rss_worker_mb"]:.0f} '
-          'MB')
+    ours, ours_wall = time_script_against_floor(
+        OURS, [data['gt'], data['pred']], osp.join(root, 'ours.json'),
+        lambda: decode_floor(data), args.repeat, ROOT)
     if args.official:
         out = osp.join(root, 'official.json')
         t = time.perf_counter()
