@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from vostoolkit.utils import DataError
-from .mask_io import INDEX_MODES, decode_to_array, png_problem
+from .mask_io import INDEX_MODES, checked_png_bytes, decode_to_array
 
 Box = Tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 excluded)
 _PIL_MODES = ('P', 'L', '1')
@@ -81,18 +81,7 @@ class MaskImage:
             DataError: naming ``where``: missing, unreadable, not a
                 complete PNG, or not an index PNG.
         """
-        if not isinstance(data, bytes):
-            try:
-                with open(data, 'rb') as f:
-                    data = f.read()
-            except FileNotFoundError:
-                raise DataError(where, 'file not found') from None
-            except OSError as err:
-                raise DataError(where, f'cannot read file ({err})') from None
-        cause = png_problem(data)
-        if cause is not None:
-            raise DataError(where, cause)
-        self = cls(data, where)
+        self = cls(checked_png_bytes(data, where), where)
         if self.mode not in INDEX_MODES:
             raise DataError(where, f'PNG mode {self.mode}, expected an index '
                             'PNG (mode P with a palette, or L)')

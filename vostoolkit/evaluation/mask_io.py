@@ -146,6 +146,28 @@ def decode_to_array(img: Image.Image) -> np.ndarray:
     return arr
 
 
+def checked_png_bytes(data: Union[bytes, PathLike],
+                      name: Optional[str]) -> bytes:
+    """The bytes of a complete PNG: ``data`` itself, or the file it names.
+
+    Raises:
+        DataError: naming ``name``: the file is missing or unreadable, or
+            the bytes are not a complete PNG (:func:`png_problem`).
+    """
+    if not isinstance(data, bytes):
+        try:
+            with open(data, 'rb') as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise DataError(name, 'file not found') from None
+        except OSError as err:
+            raise DataError(name, f'cannot read file ({err})') from None
+    cause = png_problem(data)
+    if cause is not None:
+        raise DataError(name, cause)
+    return data
+
+
 def decode_index_png(data: Union[bytes, PathLike],
                      name: Optional[str] = None) -> np.ndarray:
     """Decode an index PNG (mode ``P`` or ``L``) to an ``(H, W)`` uint8 map.
@@ -165,17 +187,7 @@ def decode_index_png(data: Union[bytes, PathLike],
             (:func:`png_problem`), or not single-channel.
     """
     name = name or (os.fspath(data) if not isinstance(data, bytes) else None)
-    if not isinstance(data, bytes):
-        try:
-            with open(data, 'rb') as f:
-                data = f.read()
-        except FileNotFoundError:
-            raise DataError(name, 'file not found') from None
-        except OSError as err:
-            raise DataError(name, f'cannot read file ({err})') from None
-    cause = png_problem(data)
-    if cause is not None:
-        raise DataError(name, cause)
+    data = checked_png_bytes(data, name)
     try:
         src = io.BytesIO(data)
         with Image.open(src) as img:
