@@ -17,17 +17,19 @@ import numpy as np
 from .sampling import sample_scene
 from .benchmark_writers import write_mose, write_vost
 from .long_writers import write_lvos, write_sav
+from .sav_train_writer import write_sav_train
 from .writers import (ToyVideoGT, write_davis, write_vis,
                       write_youtube_vos)
 
 FORMATS = {
     'davis': 'davis', 'youtube-vos': 'youtube-vos', 'ytvos': 'youtube-vos',
     'youtube-vis': 'youtube-vis', 'ytvis': 'youtube-vis', 'ovis': 'ovis',
-    'lvos': 'lvos', 'sav': 'sav', 'mose': 'mose', 'mose-v2': 'mose',
-    'mosev2': 'mose', 'vost': 'vost'
+    'lvos': 'lvos', 'sav': 'sav', 'sav-train': 'sav-train', 'mose': 'mose',
+    'mose-v2': 'mose', 'mosev2': 'mose', 'vost': 'vost'
 }
 _KIND = {'davis': 'davis', 'youtube-vos': 'vos', 'youtube-vis': 'vis',
-         'ovis': 'vis', 'lvos': 'vos', 'sav': 'vos', 'mose': 'davis',
+         'ovis': 'vis', 'lvos': 'vos', 'sav': 'vos', 'sav-train': 'vos',
+         'mose': 'davis',
          'vost': 'davis'}
 EXTRA_WRITERS = {'mose': write_mose, 'vost': write_vost}
 _SPLIT_CODE = {'train': 0, 'val': 1, 'valid': 1, 'test-dev': 2}
@@ -39,7 +41,7 @@ SPEC_FILE = 'toy_spec.json'
 def _video_name(fmt: str, seed: int, split: str, idx: int) -> str:
     if fmt in ('davis', 'vost'):
         return f'toy-{split}-{idx:03d}'
-    if fmt == 'sav':
+    if fmt in ('sav', 'sav-train'):
         return f'sav_{idx + 1:06d}'
     digest = hashlib.md5(f'{seed}-{split}-{idx}'.encode()).hexdigest()
     return digest[:8] if fmt in ('ovis', 'lvos') else digest[:10]
@@ -86,6 +88,8 @@ def generate_toy_dataset(out_dir: str,
             the same names are overwritten).
         fmt (str): 'davis', 'youtube-vos', 'youtube-vis', 'ovis', 'lvos',
             'sav' (SA-V: the ``val`` split only, ``val_videos`` of them),
+            'sav-train' (SA-V train as released, mp4 + JSON masklets,
+            ``videos`` of them, for ``tools/dataset_converters/sav_train.py``),
             'mose' (MOSE v1 and v2 share it) or 'vost'.
         videos (int): train videos.
         frames (int): stored frames per video.
@@ -124,8 +128,10 @@ def generate_toy_dataset(out_dir: str,
     val_videos = -(-videos // 4) if val_videos is None else val_videos
     val_name = 'val' if fmt in ('davis', 'sav', 'vost') else 'valid'
     counts = {'train': videos, val_name: val_videos}
-    if fmt in _EVAL_ONLY:  # SA-V train ships as mp4 + JSON, not written
+    if fmt in _EVAL_ONLY:  # SA-V train ships as mp4 + JSON: 'sav-train'
         counts = {_EVAL_ONLY[fmt]: val_videos}
+    if fmt == 'sav-train':
+        counts = {'train': videos}
     if fmt == 'davis' and test_videos:
         counts['test-dev'] = test_videos
     bar = None
@@ -146,6 +152,8 @@ def generate_toy_dataset(out_dir: str,
         gt = write_lvos(out_dir, splits, frame_stride, jpeg_quality, tick)
     elif fmt == 'sav':
         gt = write_sav(out_dir, splits, 4, jpeg_quality, tick)
+    elif fmt == 'sav-train':
+        gt = write_sav_train(out_dir, splits, 4, tick)
     elif fmt in EXTRA_WRITERS:
         gt = EXTRA_WRITERS[fmt](out_dir, splits, jpeg_quality, tick)
     elif fmt == 'youtube-vos':
