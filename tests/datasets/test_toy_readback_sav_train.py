@@ -243,3 +243,26 @@ def test_bad_arguments(toy_raw, tool, tmp_path, capsys):
     err = _one_line(capsys, tool.main([src, str(tmp_path / 'out'),
                                        '--masklets', 'all']))
     assert '--masklets' in err
+
+
+def test_base_config_trains_on_converted_train(toy_raw, tool, tmp_path):
+    """configs/_base_/datasets/sav.py's train_dataloader reads the
+    converted set: packed clips of 3 frames with per-object masks."""
+    from mmengine.config import Config
+
+    from vostoolkit.registry import DATASETS
+    src, gts = toy_raw
+    assert tool.main([src, str(tmp_path / 'sav_train'), '--annotated-only',
+                      '--masklets', 'both']) == 0
+    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))), 'configs', '_base_', 'datasets',
+        'sav.py'))
+    ds_cfg = dict(cfg.train_dataloader.dataset, data_root=str(tmp_path))
+    train = DATASETS.build(ds_cfg)
+    assert train.num_videos == len(gts)
+    item = train[0]
+    sample = item['data_samples']
+    assert item['inputs'].shape[:2] == (3, 3)
+    assert sample.gt_instances.masks.shape[:2] == (len(sample.obj_ids), 3)
+    # --annotated-only: the stored frames are the 4 annotated ones
+    assert set(sample.metainfo['frame_ids']) <= set(range(4))

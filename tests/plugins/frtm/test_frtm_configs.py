@@ -152,13 +152,21 @@ def _leaves(dataset):
 
 @pytest.fixture(scope='module')
 def toy_long_roots(tmp_path_factory):
-    """Tiny toy LVOS and SA-V roots (one test video each)."""
+    """Tiny toy LVOS and SA-V roots (one test video each; SA-V also one
+    train video, released as mp4 + JSON and converted)."""
     from vostoolkit.datasets.toy import generate_toy_dataset
+    from vostoolkit.testing import load_tool
     roots = {}
     for ds, fmt in (('LVOSDataset', 'lvos'), ('SAVDataset', 'sav')):
         roots[ds] = str(tmp_path_factory.mktemp(fmt))
         generate_toy_dataset(roots[ds], fmt, videos=0, val_videos=1,
                              frames=3, size=(32, 48), seed=1)
+    sav = roots['SAVDataset']
+    generate_toy_dataset(sav, 'sav-train', videos=1, frames=3,
+                         size=(32, 48), seed=1)
+    convert = load_tool('tools/dataset_converters/sav_train.py')
+    assert convert.main([osp.join(sav, 'sav_train_mp4'),
+                         osp.join(sav, 'sav_train')]) == 0
     return roots
 
 
