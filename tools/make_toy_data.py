@@ -1,7 +1,8 @@
 """Write a procedural toy dataset in a benchmark's on-disk layout.
 
     python tools/make_toy_data.py
-        --format davis|youtube-vos|youtube-vis|ovis|lvos|sav|mose|vost
+        --format davis|youtube-vos|youtube-vis|ovis|lvos|sav|sav-train|
+                 mose|vost
         --out DIR [--videos N] [--val-videos M] [--frames T] [--size H W]
         [--seed S] [--max-objects K] [--categories C] [--test-videos N]
         [--no-all-frames] [--val-test-json] [--seg-format F] [--force]
@@ -21,6 +22,10 @@ Deterministic: the same arguments write identical files. The layouts:
 * sav: ``sav_val/JPEGImages_24fps/<vid>/%05d.jpg``,
   ``sav_val/Annotations_6fps/<vid>/<obj:03d>/%05d.png`` (one binary PNG
   per object, masks may overlap; ``--val-videos`` videos, no train split).
+* sav-train: SA-V train as released, ``sav_train_mp4/sav_000/<vid>.mp4``
+  (24 fps, mp4v) with ``<vid>_manual.json`` / ``<vid>_auto.json`` (COCO RLE
+  masklets on every 4th frame; ``--videos`` videos), the input of
+  ``tools/dataset_converters/sav_train.py``.
 * mose (MOSE v1 and v2): ``{train,valid}/{JPEGImages,Annotations}/<vid>/``
   with five-digit frames (``valid``: the first frame's mask only);
 * vost: ``JPEGImages/<seq>/frame00000.jpg`` (every 6th source frame),

@@ -6,8 +6,10 @@
 
 Masks are given on every 4th frame (6 fps), one binary PNG per object
 (``000``, ``001``, ...) because objects may overlap (a person and their
-hand). Object folder ``k`` is object id ``k + 1``. The training set (mp4
-videos with RLE JSON masklets) is not read here.
+hand). Object folder ``k`` is object id ``k + 1``. The training set,
+released as mp4 videos with RLE JSON masklets, is read as ``split='train'``
+once ``tools/dataset_converters/sav_train.py`` has written it in this
+layout under ``<root>/sav_train/`` (frames may then be every 4th only).
 """
 import os.path as osp
 from typing import Dict, List
@@ -41,7 +43,7 @@ class SAVDataset(BaseVideoDataset):
     Args:
         data_root (str): The SA-V root (holding ``sav_val/``) or where the
             toy data goes.
-        split (str): 'val' or 'test'.
+        split (str): 'val', 'test' or 'train' (converted, see above).
         **kwargs: see :class:`BaseVideoDataset`.
 
     Items carry the VOS keys of ``docs/data_pipeline.md``; ``ann_paths``
