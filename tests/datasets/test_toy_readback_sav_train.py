@@ -24,8 +24,11 @@ PIPE = [dict(type='LoadVideoFrames'), dict(type='LoadVOSAnnotations')]
 @pytest.fixture(scope='module')
 def toy_raw(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('toy_sav_train'))
-    gt = generate_toy_dataset(root, 'sav-train', videos=3, frames=4,
-                              size=(32, 48), seed=3, return_gt=True)
+    # video 0: manual and auto masks overlap; video 2: an auto JSON with no
+    # masklet; video 3: no auto JSON
+    gt = generate_toy_dataset(root, 'sav-train', videos=4, frames=4,
+                              size=(32, 48), seed=7, return_gt=True)
+    assert gt['train'][2].auto == [] and gt['train'][3].auto is None
     return osp.join(root, 'sav_train_mp4'), gt['train']
 
 
@@ -59,11 +62,13 @@ def test_convert_then_read_back(toy_raw, tool, tmp_path, mode, capsys):
     src, gts = toy_raw
     out = str(tmp_path / 'sav' / 'sav_train')
     assert tool.main([src, out, '--masklets', mode]) == 0
-    # the last toy video has no _auto.json: 'auto' skips it with a note
-    kept = [g for g in gts if mode != 'auto' or g.auto is not None]
-    assert len(kept) == (2 if mode == 'auto' else 3)
+    # 'auto' skips, with a note, the videos without an auto masklet
+    kept = [g for g in gts if mode != 'auto' or g.auto]
+    assert len(kept) == (2 if mode == 'auto' else 4)
     if mode == 'auto':
-        assert f'{gts[-1].name}: no _auto.json' in capsys.readouterr().out
+        notes = capsys.readouterr().out
+        for g in gts[2:]:
+            assert f'{g.name}: no auto masklet, not converted' in notes
     ds = SAVDataset(str(tmp_path / 'sav'), split='train', test_mode=True,
                     pipeline=PIPE)
     assert ds.num_videos == len(kept)

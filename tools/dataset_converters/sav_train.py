@@ -23,7 +23,8 @@ written as a binary PNG ``{k:03d}/{4t:05d}.png`` (object id ``k + 1``).
 
 Masklets: ``manual`` (default; what sam2 trains on) reads
 ``_manual.json``; ``auto`` reads ``_auto.json`` (a video without one is
-skipped, with a note); ``both`` numbers the manual masklets first
+skipped, with a note, as is a video without any masklet of the
+chosen kind); ``both`` numbers the manual masklets first
 (``000``...) and the auto ones after them, in the JSONs' order (a video
 without ``_auto.json`` gets its manual masklets only).
 
@@ -225,8 +226,9 @@ def convert_video(vid: str, mp4: str, out_dir: str, mode: str = 'manual',
     """Convert one video into ``out_dir`` (see the module docstring).
 
     Returns:
-        int | None: The number of objects written, or None when the video
-        has no masklets of ``mode`` (``auto`` without ``_auto.json``).
+        int | None: The number of objects written, or None (nothing
+        written) when the video has no masklet of ``mode`` (``auto``
+        without ``_auto.json``, or JSONs with ``masklet_num`` 0).
     """
     jsons = masklet_sources(mp4, mode)
     if not jsons:
@@ -239,6 +241,8 @@ def convert_video(vid: str, mp4: str, out_dir: str, mode: str = 'manual',
         head = _write_masks(jsons, ann_tmp)
         _write_frames(mp4, osp.join(tmp, IMG_DIR), head, annotated_only)
         num = len(os.listdir(ann_tmp))
+        if num == 0:
+            return None
         img_dst = osp.join(out_dir, IMG_DIR, vid)
         ann_dst = osp.join(out_dir, ANN_DIR, vid)
         for dst in (ann_dst, img_dst):  # annotations mark a complete video
@@ -319,7 +323,7 @@ def _main(argv: List[str]) -> int:
         num = convert_video(vid, mp4, args.out, args.masklets,
                             args.annotated_only)
         if num is None:
-            print(f'{vid}: no _auto.json, not converted')
+            print(f'{vid}: no {args.masklets} masklet, not converted')
             continue
         counts['converted'] += 1
         counts['objects'] += num

@@ -41,7 +41,7 @@ def masklet_json(name: str, masks: np.ndarray, kind: str,
     """SA-V masklet JSON of ``masks`` ((O, T, H, W) bool on the annotated
     frames) of a ``num_frames``-frame video; ``kind`` 'manual' / 'auto'."""
     n_obj, n_ann, h, w = masks.shape
-    area = masks.reshape(n_obj, n_ann, -1).sum(-1)
+    area = masks.reshape(n_obj, n_ann, h * w).sum(-1)
     shown = area > 0
     first = [int(np.flatnonzero(s)[0]) if s.any() else 0 for s in shown]
     return dict(
