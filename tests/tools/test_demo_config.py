@@ -8,9 +8,6 @@ import sys
 
 import pytest
 import torch
-from mmengine.config import Config
-
-from vostoolkit.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'maskprop', 'maskprop_r18_toy-davis.py')

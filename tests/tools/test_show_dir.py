@@ -5,7 +5,6 @@ import os.path as osp
 
 import cv2
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 

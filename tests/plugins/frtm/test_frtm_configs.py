@@ -194,9 +194,8 @@ def test_config_datasets_build_on_toy_data(path, toy_davis_root,
     """Each dataloader's dataset builds with the real readers and yields
     what FRTM reads: train clips of 1 reference + 2 frames with the
     reference's objects, test videos with the first given masks."""
-    import numpy as np
     from mmengine.registry import DefaultScope
-    from vostoolkit.registry import DATASETS, METRICS
+    from vostoolkit.registry import METRICS
     cfg = Config.fromfile(path)
     with DefaultScope.overwrite_default_scope('vostoolkit'):
         _check_datasets(cfg, toy_davis_root, toy_ytvos_root, dict(

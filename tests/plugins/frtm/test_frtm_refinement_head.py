@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from plugins.frtm import FRTMRefinementHead, FRTMScoreHead
+from plugins.frtm import FRTMRefinementHead
 from vostoolkit.registry import BACKBONES, HEADS
 
 # ResNet-18 with base_channels=8: layer1..4 (conv2_x..conv5_x): 8, 16, 32, 64
