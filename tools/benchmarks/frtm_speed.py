@@ -10,11 +10,20 @@ with a ResNet-18 or ResNet-101 backbone (random weights: the cost does not
 depend on them) segments a synthetic 480 x 854 video (moving textured boxes
 over noise, all objects given on frame 0) frame by frame through
 ``FRTM.predict``, one frame per call as the video test loop feeds it.
+Random weights predict empty masks, and the target model skips frames whose
+mask has fewer than ``min_sample_pixels`` target pixels, so a plain run
+would never add a sample nor update ``w2``. The speed runs therefore set
+``min_sample_pixels=0``: every later frame enters the memory and ``w2`` is
+re-optimised every 8 frames, as on a real video whose masks are not empty
+(the cost of a sample and of an update does not depend on the mask's
+content). The number of updates that ran (read from the target models'
+state, summed over the objects) is printed and returned with each row: 4
+per object over 40 frames.
 Printed: the first frame's time (M0 and the target model of every object),
-frames/s over the following frames (40 frames by default, so the updates
-every 8 frames are included), and frames/s over the whole clip, with the
-process's CPU seconds of the first frame and per later frame (steadier than
-wall time on a shared machine). CUDA runs when a GPU is visible.
+frames/s over the following frames (updates included), and frames/s over
+the whole clip, with the process's CPU seconds of the first frame and per
+later frame (steadier than wall time on a shared machine). CUDA runs when a
+GPU is visible.
 
 Memory: a ResNet-18 model runs videos of each ``--mem-lengths`` length in a
 fresh process (every frame enters the memory: ``min_sample_pixels=0``), and
@@ -88,10 +97,11 @@ def synthetic_video(length: int, size: Tuple[int, int], num_objects: int,
 
 
 def run_video(model, length: int, size: Tuple[int, int], num_objects: int,
-              device: str, cpu_times: Optional[List[float]] = None
-              ) -> List[float]:
+              device: str, cpu_times: Optional[List[float]] = None,
+              updates: Optional[List[int]] = None) -> List[float]:
     """Segment one synthetic video frame by frame; seconds per frame (the
-    process's CPU seconds of each frame are appended to ``cpu_times``)."""
+    process's CPU seconds of each frame are appended to ``cpu_times``, the
+    number of ``w2`` updates of each object at the end to ``updates``)."""
     model.inference.reset()
     times = []
     sync = torch.cuda.synchronize if device.startswith('cuda') else (
@@ -118,6 +128,9 @@ def run_video(model, length: int, size: Tuple[int, int], num_objects: int,
             times.append(time.perf_counter() - start)
             if cpu_times is not None:
                 cpu_times.append(time.process_time() - cpu_start)
+    if updates is not None:
+        updates.extend(int(obj.target.num_updates)
+                       for obj in model.inference.objects.values())
     model.inference.reset()
     return times
 
@@ -126,11 +139,12 @@ def speed(args) -> List[Dict]:
     rows = []
     for device in args.devices:
         for depth in args.depths:
-            model = build_model(depth, device)
+            # every frame is a sample, as with non-empty masks (see above)
+            model = build_model(depth, device, min_sample_pixels=0)
             for objects in args.objects:
-                cpu = []
+                cpu, updates = [], []
                 times = run_video(model, args.frames, tuple(args.size),
-                                  objects, device, cpu)
+                                  objects, device, cpu, updates)
                 rest = times[1:]
                 rows.append(dict(
                     device=device, backbone=f'ResNet-{depth}',
@@ -138,6 +152,7 @@ def speed(args) -> List[Dict]:
                     first_frame_s=times[0],
                     fps_after_first=(len(rest) / sum(rest)) if rest else None,
                     fps_all=len(times) / sum(times),
+                    updates=sum(updates), updates_per_object=updates,
                     first_frame_cpu_s=cpu[0],
                     cpu_s_per_frame_after_first=(
                         sum(cpu[1:]) / len(rest)) if rest else None))
@@ -150,7 +165,8 @@ def _print_speed(row: Dict) -> None:
     after = row['fps_after_first']
     after = 'n/a' if after is None else f'{after:.3f}'
     print(f"{row['device']:5s} {row['backbone']:10s} objects={row['objects']}"
-          f" frames={row['frames']}: first frame {row['first_frame_s']:.2f} s"
+          f" frames={row['frames']} updates={row['updates']}: first frame "
+          f"{row['first_frame_s']:.2f} s"
           f", {after} frames/s after it, {row['fps_all']:.3f} frames/s "
           f"overall (CPU time: first frame {row['first_frame_cpu_s']:.2f} s"
           f", {row['cpu_s_per_frame_after_first'] or 0:.3f} s per later "
