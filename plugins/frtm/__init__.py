@@ -10,7 +10,8 @@ from .refinement_head import (FRTMChannelAttention, FRTMRefinementHead,
                               FRTMRefinementModule, FRTMResidualBlock,
                               FRTMScoreHead, FRTMTargetEncoder, FRTMUpsampler,
                               masked_bce)
-from .target_model import FRTMTargetModel, FRTMTargetState, frtm_pixel_weights
+from .target_model import FRTMTargetModel, FRTMTargetState
+from .target_ops import frtm_pixel_weights
 from .upsampled_l2 import apply_normal, bilinear_matrix, upsampled_l2_terms
 
 __all__ = [
