@@ -16,7 +16,6 @@ alone (testing does not apply the configs' ``init_cfg``). The output is
 written to a temporary name and renamed when complete.
 """
 import argparse
-import os
 import os.path as osp
 import re
 import sys
@@ -27,6 +26,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import torch  # noqa: E402
+
+from vostoolkit.engine.checkpoint import save_checkpoint_atomic  # noqa: E402
 
 # the authors' level names (deepest first) -> our head's level index
 LEVELS = {'layer2': 0, 'layer3': 1, 'layer4': 2, 'layer5': 3}
@@ -132,19 +133,6 @@ def backbone_weights(path: str, depth: int) -> Dict:
     return out
 
 
-def save_atomic(obj, path: str) -> None:
-    """``torch.save`` to a temporary name in the same folder, then rename."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.tmp{os.getpid()}')
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description='Convert an official FRTM-VOS checkpoint')
@@ -158,7 +146,7 @@ def main(argv=None) -> int:
         depth = out['meta']['backbone_depth']
         if args.backbone:
             out['state_dict'].update(backbone_weights(args.backbone, depth))
-        save_atomic(out, args.dst)
+        save_checkpoint_atomic(out, args.dst)
     except ConvertError as err:
         print(f'frtm_official.py: error: {err}', file=sys.stderr)
         return 1

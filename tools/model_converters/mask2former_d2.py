@@ -25,7 +25,6 @@ name and renamed when complete; ``load_from``, ``tools/test.py`` and
 stderr otherwise.
 """
 import argparse
-import os
 import os.path as osp
 import pickle
 import re
@@ -37,6 +36,8 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import torch
 from torch import nn
+
+from vostoolkit.engine.checkpoint import save_checkpoint_atomic
 
 D2_BN = ('weight', 'bias', 'running_mean', 'running_var')
 PIXEL_DECODER = 'sem_seg_head.pixel_decoder.'
@@ -297,19 +298,6 @@ def fit_to_model(state: Dict[str, object], shapes: Dict[str, tuple],
             and not k.startswith('data_preprocessor.')]
 
 
-def save_atomic(obj: dict, path: str) -> None:
-    """``torch.save`` to a temporary name in the same folder, then rename."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.part')
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def run(src: str, dst: str, config: Optional[str] = None,
         num_classes: Optional[int] = None) -> List[str]:
     """Convert ``src`` into ``dst``; return the summary lines."""
@@ -345,7 +333,7 @@ def run(src: str, dst: str, config: Optional[str] = None,
     meta = dict(converted_from=osp.basename(src),
                 converter='tools/model_converters/mask2former_d2.py',
                 num_classes=state[CLASS_HEAD + 'weight'].shape[0] - 1)
-    save_atomic(dict(state_dict=state, meta=meta), dst)
+    save_checkpoint_atomic(dict(state_dict=state, meta=meta), dst)
     lines.append(f'written {dst}')
     return lines
 
