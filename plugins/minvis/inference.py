@@ -13,41 +13,16 @@ summed. What it holds does not grow with the video except those RLEs (the
 output itself): the tracker keeps one frame of embeddings (N, C), the sum
 is (N, K + 1), and no feature map or mask logit outlives its frame.
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import numpy as np
 import pycocotools.mask as mask_utils
 import torch
-import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from torch import Tensor
 
 from vostoolkit.models.base import BaseTracker, ClipQueries
-
-
-def logits_to_original(logits: Tensor, pad_hw: Sequence[int],
-                       img_hw: Sequence[int], ori_hw: Sequence[int]
-                       ) -> Tensor:
-    """Mask logits at the mask-feature stride -> logits at the original size.
-
-    As Mask2Former's post-processing: up-sample to the padded input, crop the
-    valid region (the resized frame), resize to the original frame size.
-
-    Args:
-        logits (Tensor): (N, h, w).
-        pad_hw, img_hw, ori_hw: padded input size, its valid region and the
-            original frame size.
-
-    Returns:
-        Tensor: (N, H0, W0) float logits.
-    """
-    x = F.interpolate(logits[None].float(), size=tuple(pad_hw),
-                      mode='bilinear', align_corners=False)
-    x = x[:, :, :img_hw[0], :img_hw[1]]
-    if tuple(img_hw) != tuple(ori_hw):
-        x = F.interpolate(x, size=tuple(ori_hw), mode='bilinear',
-                          align_corners=False)
-    return x[0]  # (1, N, H0, W0) -> (N, H0, W0)
+from vostoolkit.models.segmentors.vos_utils import logits_to_original
 
 
 def encode_masks(binary: Tensor) -> List[dict]:

@@ -16,9 +16,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pycocotools.mask as mask_utils
 import torch
-import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from torch import Tensor
+
+from vostoolkit.models.segmentors.vos_utils import logits_to_original
 
 from .near_online import ClipLogitAverager, clip_schedule
 
@@ -90,13 +91,7 @@ class VideoTrackResults:
         """
         masks = []
         for i, chunk in enumerate(logits.split(self.query_chunk)):
-            x = F.interpolate(chunk[None].float(), size=tuple(pad_hw),
-                              mode='bilinear', align_corners=False)
-            x = x[:, :, :img_hw[0], :img_hw[1]]
-            if tuple(img_hw) != tuple(ori_hw):
-                x = F.interpolate(x, size=tuple(ori_hw), mode='bilinear',
-                                  align_corners=False)
-            x = x[0]  # (1, n, H, W) -> (n, H, W)
+            x = logits_to_original(chunk, pad_hw, img_hw, ori_hw)  # (n, H, W)
             binary = x > 0
             idx = slice(i * self.query_chunk, i * self.query_chunk + len(x))
             inside = torch.where(binary, x.sigmoid(), 0.0).flatten(1).sum(1)

@@ -146,3 +146,28 @@ def objects_given_on_frame(sample, t: int, known: Sequence[int]
             return new, inst.masks[[pos[i] for i in new], t].bool()
     ids = torch.tensor(new, device=gt.device)
     return new, gt[None] == ids[:, None, None]  # (K, H, W)
+
+
+def logits_to_original(logits: Tensor, pad_hw: Sequence[int],
+                       img_hw: Sequence[int], ori_hw: Sequence[int]
+                       ) -> Tensor:
+    """Mask logits at the mask-feature stride -> logits at the original size.
+
+    As Mask2Former's post-processing: up-sample to the padded input, crop the
+    valid region (the resized frame), resize to the original frame size.
+
+    Args:
+        logits (Tensor): (N, h, w).
+        pad_hw, img_hw, ori_hw: padded input size, its valid region and the
+            original frame size.
+
+    Returns:
+        Tensor: (N, H0, W0) float logits.
+    """
+    x = F.interpolate(logits[None].float(), size=tuple(pad_hw),
+                      mode='bilinear', align_corners=False)
+    x = x[:, :, :img_hw[0], :img_hw[1]]
+    if tuple(img_hw) != tuple(ori_hw):
+        x = F.interpolate(x, size=tuple(ori_hw), mode='bilinear',
+                          align_corners=False)
+    return x[0]  # (1, N, H0, W0) -> (N, H0, W0)
