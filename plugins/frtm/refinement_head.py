@@ -19,6 +19,7 @@ from vostoolkit.models.base import BaseMaskRefinementHead
 from vostoolkit.models.layers import (conv_bn_act, inference_layout,
                                       sequential_conv_bn_act,
                                       upsample2x_bicubic)
+from vostoolkit.models.layers.conv_bn import conv_taps, sum_taps
 from vostoolkit.registry import HEADS
 
 
@@ -150,8 +151,18 @@ class FRTMUpsampler(nn.Module):
     def forward(self, x: Tensor, out_size: Sequence[int]) -> Tensor:
         """(N, C, h, w) -> (N, 1, H, W) logits at ``out_size``."""
         x = conv_bn_act(upsample2x_bicubic(x), self.conv1, relu=True)
-        x = _resize(upsample2x_bicubic(x), out_size)
-        return conv_bn_act(x, self.conv2)
+        conv = self.conv2
+        if torch.is_grad_enabled() and (x.requires_grad
+                                        or conv.weight.requires_grad):
+            x = _resize(upsample2x_bicubic(x), out_size)
+            return conv_bn_act(x, conv)
+        # At inference the last convolution mixes channels first: mixing
+        # commutes with the per-channel resizes, so they run on its 9
+        # per-tap maps instead of its 32 input channels (same numbers to
+        # float rounding, 4 times less resizing)
+        taps = _resize(upsample2x_bicubic(conv_taps(x, conv.weight)),
+                       out_size)
+        return sum_taps(taps, conv.kernel_size, conv.padding, conv.bias)
 
 
 @HEADS.register_module()

@@ -1,6 +1,10 @@
 """The fast paths of the J / F computation give the plain computation's
 numbers: boundary matches counted without a disk dilation, uint8 boundary
-maps, and masks decoded into recycled buffers."""
+maps, masks decoded into recycled buffers, and PNGs decoded with zlib
+alone."""
+import io
+import zlib
+
 import cv2
 import numpy as np
 import pytest
@@ -9,8 +13,10 @@ from PIL import Image
 from vostoolkit.evaluation import decode_index_png, encode_index_png
 from vostoolkit.evaluation.boundary_match import matched_count
 from vostoolkit.evaluation.mask_crops import MaskImage
+from vostoolkit.evaluation.mask_io import decode_plain_png
 from vostoolkit.evaluation.vos_measures import (boundary_u8, disk,
                                                 pair_counts_fs, seg2bmap)
+from vostoolkit.utils import DataError
 
 
 def _reference(src, at, kernel):
@@ -90,3 +96,70 @@ def test_decoded_masks_never_share_memory(tmp_path):
     ids = [decode_index_png(p) for p in paths]  # the same for id maps
     for got, a in zip(ids, arrays):
         assert np.array_equal(got, a)
+
+
+def _png_variants(arr):
+    """The same pixels as a PIL palette PNG (unfiltered rows), a PIL
+    grayscale PNG, and OpenCV grayscale PNGs (filtered rows)."""
+    out = {'pil_p': encode_index_png(arr)}
+    for mode in ('L', ):
+        buf = io.BytesIO()
+        Image.fromarray(arr, mode).save(buf, 'PNG')
+        out['pil_l'] = buf.getvalue()
+    for level in (1, 9):
+        ok, enc = cv2.imencode('.png', arr,
+                               [cv2.IMWRITE_PNG_COMPRESSION, level])
+        out[f'cv2_{level}'] = enc.tobytes()
+    return out
+
+
+def test_plain_png_decoding_equals_pil(tmp_path):
+    """zlib-only decoding serves unfiltered 8-bit P / L PNGs; every PNG
+    decodes to PIL's pixels, whichever path took it."""
+    rng = np.random.default_rng(5)
+    arr = np.zeros((37, 53), np.uint8)
+    arr[5:30, 9:40] = rng.integers(0, 5, (25, 31))
+    served = set()
+    for name, data in _png_variants(arr).items():
+        want = np.asarray(Image.open(io.BytesIO(data)))
+        plain = decode_plain_png(data)
+        if plain is not None:
+            served.add(name)
+            assert plain[1] == Image.open(io.BytesIO(data)).mode
+            assert np.array_equal(plain[0], want), name
+        assert np.array_equal(decode_index_png(data, name), want), name
+        path = tmp_path / f'{name}.png'
+        path.write_bytes(data)
+        for m in (MaskImage(str(path), name), MaskImage(data, name),
+                  MaskImage.index_png(data, name)):
+            assert np.array_equal(m.full(), want), name
+            assert m.bbox == Image.open(io.BytesIO(data)).getbbox()
+    assert 'pil_p' in served  # what PIL writes for palette masks
+    # an empty mask has no box
+    assert MaskImage(encode_index_png(np.zeros((4, 6), np.uint8)),
+                     'e').bbox is None
+
+
+def test_plain_png_decoding_leaves_odd_and_damaged_pngs_to_pil():
+    arr = np.arange(48, dtype=np.uint8).reshape(6, 8)
+    data = encode_index_png(arr)
+    assert decode_plain_png(data) is not None
+    # 16-bit grayscale, RGB: PIL's
+    for img in (Image.fromarray(arr.astype(np.uint16) * 300),
+                Image.fromarray(np.stack([arr] * 3, -1))):
+        buf = io.BytesIO()
+        img.save(buf, 'PNG')
+        assert decode_plain_png(buf.getvalue()) is None
+    # image data that fails zlib's check (chunk CRC made to match): PIL
+    # reports it, naming the file
+    pos = data.index(b'IDAT')
+    length = int.from_bytes(data[pos - 4:pos], 'big')
+    body = bytearray(data[pos:pos + 4 + length])
+    body[-3] ^= 0xFF
+    bad = data[:pos] + bytes(body) + zlib.crc32(bytes(body)).to_bytes(
+        4, 'big') + data[pos + 8 + length:]
+    assert decode_plain_png(bad) is None
+    with pytest.raises(DataError, match='bad.png'):
+        decode_index_png(bad, 'bad.png')
+    with pytest.raises(DataError, match='bad.png'):
+        MaskImage(bad, 'bad.png')

@@ -16,7 +16,8 @@ import numpy as np
 from PIL import Image
 
 from vostoolkit.utils import DataError
-from .mask_io import INDEX_MODES, checked_png_bytes, decode_to_array
+from .mask_io import (INDEX_MODES, checked_png_bytes, decode_plain_png,
+                      decode_to_array, png_problem)
 
 Box = Tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 excluded)
 _PIL_MODES = ('P', 'L', '1')
@@ -29,6 +30,8 @@ class MaskImage:
     Args:
         data (str | bytes): A file path or the PNG bytes.
         where (str): Name used in error messages.
+        checked (bool): ``data`` are bytes already checked by
+            :func:`.mask_io.png_problem` (not checked again).
 
     Attributes:
         shape (tuple): (H, W).
@@ -40,25 +43,40 @@ class MaskImage:
     """
     __slots__ = ('where', 'img', 'arr', 'shape', 'bbox', 'mode')
 
-    def __init__(self, data: Union[str, bytes], where: str) -> None:
+    def __init__(self, data: Union[str, bytes], where: str,
+                 checked: bool = False) -> None:
         self.where = where
+        if not isinstance(data, bytes):
+            try:
+                with open(data, 'rb') as f:
+                    data = f.read()
+            except FileNotFoundError:
+                raise DataError(where, 'file not found') from None
+            except OSError as err:
+                raise DataError(where, f'cannot read file ({err})') from None
+        # most masks decode with zlib alone; any other PNG, and one that is
+        # damaged, goes through PIL (which reports what is wrong with it)
+        plain = decode_plain_png(data) \
+            if checked or png_problem(data) is None else None
+        if plain is not None:
+            self.arr, self.mode = plain
+            self.img, self.shape = None, self.arr.shape
+            self.bbox = _array_bbox(self.arr)
+            return
         try:
-            src = io.BytesIO(data) if isinstance(data, bytes) else data
-            img = Image.open(src)
+            img = Image.open(io.BytesIO(data))
             self.mode = img.mode
             if img.mode in _INDEX_MODES:
                 self.arr = decode_to_array(img)
                 self.img = None
                 self.bbox = img.getbbox()
             else:
-                img.load()  # decodes and closes a file it opened itself
+                img.load()
                 if img.mode in _PIL_MODES:
                     self.img, self.arr = img, None
                     self.bbox = img.getbbox()
                 else:
                     self.img, self.arr = None, np.array(img)
-        except FileNotFoundError:
-            raise DataError(where, 'file not found') from None
         except (OSError, ValueError, SyntaxError) as err:
             raise DataError(where, f'cannot decode PNG ({err})') from None
         if self.img is not None:
@@ -81,7 +99,7 @@ class MaskImage:
             DataError: naming ``where``: missing, unreadable, not a
                 complete PNG, or not an index PNG.
         """
-        self = cls(checked_png_bytes(data, where), where)
+        self = cls(checked_png_bytes(data, where), where, checked=True)
         if self.mode not in INDEX_MODES:
             raise DataError(where, f'PNG mode {self.mode}, expected an index '
                             'PNG (mode P with a palette, or L)')
@@ -150,6 +168,9 @@ class MaskImage:
 
 
 def _array_bbox(arr: np.ndarray) -> Optional[Box]:
+    if arr.dtype == np.uint8 and arr.ndim == 2 and arr.strides[1] == 1:
+        x, y, w, h = cv2.boundingRect(arr)  # of the non-zero pixels
+        return (x, y, x + w, y + h) if w else None
     rows = np.flatnonzero(arr.any(axis=1))
     if rows.size == 0:
         return None

@@ -146,6 +146,55 @@ def decode_to_array(img: Image.Image) -> np.ndarray:
     return arr
 
 
+def decode_plain_png(data: bytes) -> Optional[Tuple[np.ndarray, str]]:
+    """Decode a checked PNG with zlib alone when that is all it takes: 8-bit
+    palette (``P``) or grayscale (``L``), not interlaced, every row
+    unfiltered (PIL writes palette PNGs so; most masks are). Skips PIL's
+    per-file set-up, about a third of its decoding time for a 480p mask.
+
+    Args:
+        data (bytes): A complete PNG (:func:`png_problem` is None).
+
+    Returns:
+        tuple | None: (H, W) uint8 pixels (a recycled buffer, as
+        :func:`decode_to_array`) and the mode, or None for any other PNG
+        (decode it with PIL, which also reports what is wrong with it).
+    """
+    pos, end = len(PNG_MAGIC), len(data)
+    ihdr, palette, idat = None, False, []
+    while pos + 12 <= end:
+        length = int.from_bytes(data[pos:pos + 4], 'big')
+        kind = data[pos + 4:pos + 8]
+        if kind == b'IHDR':
+            ihdr = data[pos + 8:pos + 8 + length]
+        elif kind == b'PLTE':
+            palette = True
+        elif kind == b'IDAT':
+            idat.append(data[pos + 8:pos + 8 + length])
+        elif kind == b'IEND':
+            break
+        pos += 12 + length
+    if ihdr is None or len(ihdr) != 13 or not idat:
+        return None
+    w, h = int.from_bytes(ihdr[:4], 'big'), int.from_bytes(ihdr[4:8], 'big')
+    depth, color, compression, filtering, interlace = ihdr[8:13]
+    if depth != 8 or color not in (0, 3) or (color == 3 and not palette) \
+            or compression or filtering or interlace or not w or not h:
+        return None
+    try:
+        raw = zlib.decompress(b''.join(idat))
+    except zlib.error:
+        return None
+    if len(raw) != h * (w + 1):
+        return None
+    rows = np.frombuffer(raw, np.uint8).reshape(h, w + 1)
+    if rows[:, 0].any():  # a filtered row: PIL undoes the filters
+        return None
+    arr = _free_buffer((h, w))
+    np.copyto(arr, rows[:, 1:])
+    return arr, 'P' if color == 3 else 'L'
+
+
 def checked_png_bytes(data: Union[bytes, PathLike],
                       name: Optional[str]) -> bytes:
     """The bytes of a complete PNG: ``data`` itself, or the file it names.
@@ -188,6 +237,9 @@ def decode_index_png(data: Union[bytes, PathLike],
     """
     name = name or (os.fspath(data) if not isinstance(data, bytes) else None)
     data = checked_png_bytes(data, name)
+    plain = decode_plain_png(data)
+    if plain is not None:
+        return plain[0]
     try:
         src = io.BytesIO(data)
         with Image.open(src) as img:

@@ -219,7 +219,10 @@ class ResNet(BaseBackbone):
         """Args: x (Tensor): (N, in_channels, H, W).
 
         Returns:
-            tuple[Tensor]: the maps named in ``out_indices``.
+            tuple[Tensor]: the maps named in ``out_indices``; at inference
+            on CPU in ``channels_last`` memory format, the layout the folded
+            convolutions produce and the next ones read fastest (call
+            ``.contiguous()`` where the usual layout matters).
         """
         outs = {}
         x = self.stem(x, keep_format=True)
@@ -231,8 +234,7 @@ class ResNet(BaseBackbone):
             outs[f'layer{i}'] = x
             if all(n in outs for n in self.out_indices):
                 break
-        # the usual (contiguous) layout, whatever ran inside
-        return tuple(outs[n].contiguous() for n in self.out_indices)
+        return tuple(outs[n] for n in self.out_indices)
 
     def stem(self, x: Tensor, keep_format: bool = False) -> Tensor:
         """``relu(bn1(conv1(x)))``: (N, in_channels, H, W) -> (N, C, H / 2,

@@ -10,6 +10,7 @@ from .positional_encoding import (LearnedTemporalEncoding,
 from .resize import upsample2x_bicubic
 from .transformer import (CrossAttentionLayer, DeformableEncoderLayer,
                           FFNLayer, SelfAttentionLayer)
+from .winograd import winograd_inference
 
 __all__ = [
     'multi_scale_deformable_attention', 'MultiScaleDeformableAttention',
@@ -18,5 +19,5 @@ __all__ = [
     'LearnedTemporalEncoding', 'SelfAttentionLayer',
     'CrossAttentionLayer', 'FFNLayer', 'DeformableEncoderLayer',
     'conv_bn_act', 'fold_conv_bn', 'sequential_conv_bn_act', 'fused_inference',
-    'inference_layout', 'upsample2x_bicubic'
+    'inference_layout', 'upsample2x_bicubic', 'winograd_inference'
 ]

@@ -26,7 +26,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from .winograd import winograd_applies, winograd_conv3x3, winograd_weight
+
 _CACHE_ATTR = '_folded_conv_bn'
+_WINOGRAD_ATTR = '_folded_conv_bn_winograd'
 _enabled = [True]
 _fused_op_ok = [hasattr(torch.ops, 'mkldnn') and hasattr(
     torch.ops.mkldnn, '_convolution_pointwise')]
@@ -120,6 +123,21 @@ def _folded(conv: nn.Conv2d, bn: Optional[nn.Module], channels_last: bool
     return folded
 
 
+def _winograd_folded(conv: nn.Conv2d, bn: Optional[nn.Module]
+                     ) -> Optional[Tuple[Tensor, Tensor]]:
+    """Folded ``(U, bias)`` with U the Winograd-transformed kernels
+    (:func:`winograd_weight`), cached like :func:`_folded`."""
+    key = _version_key(conv, bn)
+    cached = conv.__dict__.get(_WINOGRAD_ATTR)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    folded = fold_conv_bn(conv, bn)
+    if folded is not None:
+        folded = (winograd_weight(folded[0]), folded[1])
+    conv.__dict__[_WINOGRAD_ATTR] = (key, folded)
+    return folded
+
+
 def _needs_grad(x: Tensor, *modules: Optional[nn.Module]) -> bool:
     if not torch.is_grad_enabled():
         return False
@@ -167,38 +185,55 @@ def _few_outputs(conv: nn.Conv2d) -> bool:
                                                   conv.kernel_size)))
 
 
-def few_output_conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor],
-                      padding: Tuple[int, int]) -> Tensor:
-    """``F.conv2d(x, weight, bias, padding=padding)`` (stride 1) for a
-    few output channels, as one matrix product and shifted sums: PyTorch
-    runs such a convolution on its slow generic path on CPU.
+def conv_taps(x: Tensor, weight: Tensor) -> Tensor:
+    """Every tap's channel mix of a convolution, as one matrix product:
+    ``P[:, t * O + o] = sum_c weight[o, c, i, j] * x[:, c]`` for tap ``t = i
+    * kw + j``. Channel mixing commutes with any per-channel linear map
+    (e.g. a resize), so ``sum_taps(resize(conv_taps(x, w)))`` equals the
+    convolution of ``resize(x)`` with fewer channels to resize when O is
+    small.
 
     Args:
         x (Tensor): (N, C, H, W), best in ``channels_last`` memory format.
-        weight (Tensor): (O, C, kh, kw), O small.
-        bias (Tensor, optional): (O,).
+        weight (Tensor): (O, C, kh, kw).
+
+    Returns:
+        Tensor: (N, kh * kw * O, H, W) (contiguous for N = 1).
+    """
+    n, c, h, w = x.shape
+    o, _, kh, kw = weight.shape
+    cols = x.permute(0, 2, 3, 1).reshape(-1, c)  # (N*H*W, C)
+    # (kh*kw*O, C): every tap's filters stacked
+    taps = weight.permute(2, 3, 0, 1).reshape(kh * kw * o, c)
+    # (kh*kw*O, N*H*W) -> (N, kh*kw*O, H, W)
+    return (taps @ cols.t()).view(kh * kw * o, n, h, w).transpose(0, 1)
+
+
+def sum_taps(per_tap: Tensor, kernel_size: Tuple[int, int],
+             padding: Tuple[int, int], bias: Optional[Tensor] = None
+             ) -> Tensor:
+    """Finish a stride-1 convolution from :func:`conv_taps`' maps: ``out[y,
+    x] = sum_ij P_ij[y + i - ph, x + j - pw]`` (zero outside) ``+ bias``.
+
+    Args:
+        per_tap (Tensor): (N, kh * kw * O, H, W).
+        kernel_size (tuple[int]): (kh, kw).
         padding (tuple[int]): Zero padding (ph, pw), at most ``(k - 1) /
             2`` per side.
+        bias (Tensor, optional): (O,).
 
     Returns:
         Tensor: (N, O, H + 2 ph - kh + 1, W + 2 pw - kw + 1).
     """
-    n, c, h, w = x.shape
-    o, _, kh, kw = weight.shape
+    kh, kw = kernel_size
     ph, pw = padding
-    cols = x.permute(0, 2, 3, 1).reshape(-1, c)  # (N*H*W, C)
-    # (kh*kw*O, C): every tap's filters stacked
-    taps = weight.permute(2, 3, 0, 1).reshape(kh * kw * o, c)
-    # (kh*kw*O, N*H*W) -> (kh*kw, O, N, H, W) -> (N, kh*kw, O, H, W)
-    per_tap = (taps @ cols.t()).view(kh * kw, o, n, h, w)
-    per_tap = per_tap.permute(2, 0, 1, 3, 4)
+    n, _, h, w = per_tap.shape
+    o = per_tap.shape[1] // (kh * kw)
     ho, wo = h + 2 * ph - kh + 1, w + 2 * pw - kw + 1
-    padded = F.pad(per_tap.reshape(n, kh * kw * o, h, w), (pw, pw, ph, ph))
+    padded = F.pad(per_tap.contiguous(), (pw, pw, ph, ph))
     padded = padded.view(n, kh * kw, o, h + 2 * ph, w + 2 * pw)
-    # out[y, x] = sum_ij P_ij[y + i - ph, x + j - pw] (zero outside);
     # in place without autograd, out of place (cheap to differentiate) with
-    in_place = not (torch.is_grad_enabled() and (
-        x.requires_grad or weight.requires_grad))
+    in_place = not (torch.is_grad_enabled() and per_tap.requires_grad)
     out = None
     for i in range(kh):
         for j in range(kw):
@@ -212,6 +247,26 @@ def few_output_conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor],
     if bias is not None:
         out = out + bias.view(1, -1, 1, 1)
     return out
+
+
+def few_output_conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor],
+                      padding: Tuple[int, int]) -> Tensor:
+    """``F.conv2d(x, weight, bias, padding=padding)`` (stride 1) for a
+    few output channels, as one matrix product (:func:`conv_taps`) and
+    shifted sums (:func:`sum_taps`): PyTorch runs such a convolution on its
+    slow generic path on CPU.
+
+    Args:
+        x (Tensor): (N, C, H, W), best in ``channels_last`` memory format.
+        weight (Tensor): (O, C, kh, kw), O small.
+        bias (Tensor, optional): (O,).
+        padding (tuple[int]): Zero padding (ph, pw), at most ``(k - 1) /
+            2`` per side.
+
+    Returns:
+        Tensor: (N, O, H + 2 ph - kh + 1, W + 2 pw - kw + 1).
+    """
+    return sum_taps(conv_taps(x, weight), weight.shape[-2:], padding, bias)
 
 
 def conv_bn_act(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None,
@@ -240,6 +295,9 @@ def conv_bn_act(x: Tensor, conv: nn.Conv2d, bn: Optional[nn.Module] = None,
             out = out + residual
         return F.relu(out) if relu else out
     onednn = use_oneDNN(x)
+    if onednn and winograd_applies(x, conv):
+        u, bias = _winograd_folded(conv, bn)
+        return winograd_conv3x3(x, u, bias, residual, relu)
     # oneDNN runs fastest (and fuses the residual sum) in channels_last
     channels_last = onednn and x.shape[1] > 1
     x = x.contiguous(memory_format=torch.channels_last
