@@ -6,8 +6,8 @@ vostoolkit registry builds or lists something; tools import it explicitly.
 import importlib
 
 _SUBPACKAGES = ('vostoolkit.models', 'vostoolkit.datasets',
-                'vostoolkit.evaluation', 'vostoolkit.engine',
-                'vostoolkit.structures')
+                'vostoolkit.evaluation', 'vostoolkit.evaluation.metrics',
+                'vostoolkit.engine', 'vostoolkit.structures')
 
 for _name in _SUBPACKAGES:
     importlib.import_module(_name)

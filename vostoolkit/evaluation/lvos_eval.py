@@ -33,7 +33,7 @@ import numpy as np
 
 from vostoolkit.utils import DataError
 from .davis_eval import run_jobs
-from .mask_crops import MaskImage, union_box
+from .mask_crops import MaskImage, pair_box
 from .mask_io import MaskSource, PathLike, read_lines
 from .vos_measures import boundary_radius, disk, pair_jf
 
@@ -196,7 +196,7 @@ def evaluate_lvos_video(job: LVOSJob) -> LVOSVideoResult:
             raise DataError(pred.where, f'size {pred.shape[1]}x'
                             f'{pred.shape[0]} differs from the ground truth '
                             f'{gt.shape[1]}x{gt.shape[0]} (W x H)')
-        box = union_box([gt.bbox, pred.bbox], gt.shape)
+        box = pair_box(gt, pred)
         if box is None:  # both empty: every object scores J = F = 1
             for oi, slot in plan[frame]:
                 j[oi][slot], f[oi][slot] = 1.0, 1.0

@@ -20,6 +20,7 @@ from .mask_io import (INDEX_MODES, checked_png_bytes, decode_plain_png,
                       decode_to_array, png_problem)
 
 Box = Tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 excluded)
+_UNSET = object()
 _PIL_MODES = ('P', 'L', '1')
 _INDEX_MODES = ('P', 'L')  # decoded straight to uint8 arrays
 
@@ -41,7 +42,7 @@ class MaskImage:
     Raises:
         DataError: missing file, not an image, or more than one channel.
     """
-    __slots__ = ('where', 'img', 'arr', 'shape', 'bbox', 'mode')
+    __slots__ = ('where', 'img', 'arr', 'shape', '_bbox', 'mode')
 
     def __init__(self, data: Union[str, bytes], where: str,
                  checked: bool = False) -> None:
@@ -56,12 +57,12 @@ class MaskImage:
                 raise DataError(where, f'cannot read file ({err})') from None
         # most masks decode with zlib alone; any other PNG, and one that is
         # damaged, goes through PIL (which reports what is wrong with it)
-        plain = decode_plain_png(data) \
+        plain = decode_plain_png(data, copy=False) \
             if checked or png_problem(data) is None else None
-        if plain is not None:
+        if plain is not None:  # a read-only view: crops are never written
             self.arr, self.mode = plain
             self.img, self.shape = None, self.arr.shape
-            self.bbox = _array_bbox(self.arr)
+            self._bbox = _UNSET  # found when asked (or by pair_box)
             return
         try:
             img = Image.open(io.BytesIO(data))
@@ -69,12 +70,12 @@ class MaskImage:
             if img.mode in _INDEX_MODES:
                 self.arr = decode_to_array(img)
                 self.img = None
-                self.bbox = img.getbbox()
+                self._bbox = img.getbbox()
             else:
                 img.load()
                 if img.mode in _PIL_MODES:
                     self.img, self.arr = img, None
-                    self.bbox = img.getbbox()
+                    self._bbox = img.getbbox()
                 else:
                     self.img, self.arr = None, np.array(img)
         except (OSError, ValueError, SyntaxError) as err:
@@ -87,7 +88,7 @@ class MaskImage:
                                 'single-channel mask (palette or grayscale)')
             self.shape = self.arr.shape
             if self.mode not in _INDEX_MODES:
-                self.bbox = _array_bbox(self.arr)
+                self._bbox = _array_bbox(self.arr)
 
     @classmethod
     def index_png(cls, data: Union[str, bytes], where: str) -> 'MaskImage':
@@ -112,13 +113,23 @@ class MaskImage:
         self.where, self.img, self.mode = where, None, 'array'
         self.arr = np.asarray(arr)
         self.shape = self.arr.shape
-        self.bbox = _array_bbox(self.arr)
+        self._bbox = _array_bbox(self.arr)
         return self
+
+    @property
+    def bbox(self) -> Optional[Box]:
+        """``(x0, y0, x1, y1)`` of the non-zero pixels (ends excluded),
+        None for an empty mask."""
+        if self._bbox is _UNSET:
+            self._bbox = _array_bbox(self.arr)
+        return self._bbox
 
     @property
     def empty(self) -> bool:
         """No non-zero pixel."""
-        return self.bbox is None
+        if self._bbox is _UNSET:
+            return not _has_non_zero(self.arr)
+        return self._bbox is None
 
     def region(self, box: Box) -> Tuple[np.ndarray, List[int]]:
         """Pixel values inside ``box`` and the distinct values there.
@@ -176,6 +187,26 @@ def _array_bbox(arr: np.ndarray) -> Optional[Box]:
         return None
     cols = np.flatnonzero(arr.any(axis=0))
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def _has_non_zero(arr: np.ndarray) -> bool:
+    if hasattr(cv2, 'hasNonZero'):
+        return cv2.hasNonZero(arr)
+    return cv2.countNonZero(arr) > 0
+
+
+def pair_box(a: MaskImage, b: MaskImage, margin: int = 1) -> Optional[Box]:
+    """:func:`union_box` of two same-size masks' boxes: for two decoded
+    arrays whose boxes nobody asked for, the box of their union, one scan
+    instead of two (the masks' own boxes stay unknown)."""
+    if a._bbox is _UNSET and b._bbox is _UNSET and a.shape == b.shape:
+        x, y, w, h = cv2.boundingRect(cv2.bitwise_or(a.arr, b.arr))
+        if not w:
+            return None
+        rows, cols = a.shape
+        return (max(x - margin, 0), max(y - margin, 0),
+                min(x + w + margin, cols), min(y + h + margin, rows))
+    return union_box([a.bbox, b.bbox], a.shape, margin)
 
 
 def covers(box: Box, shape: Sequence[int]) -> bool:

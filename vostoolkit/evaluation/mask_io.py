@@ -146,7 +146,8 @@ def decode_to_array(img: Image.Image) -> np.ndarray:
     return arr
 
 
-def decode_plain_png(data: bytes) -> Optional[Tuple[np.ndarray, str]]:
+def decode_plain_png(data: bytes, copy: bool = True
+                     ) -> Optional[Tuple[np.ndarray, str]]:
     """Decode a checked PNG with zlib alone when that is all it takes: 8-bit
     palette (``P``) or grayscale (``L``), not interlaced, every row
     unfiltered (PIL writes palette PNGs so; most masks are). Skips PIL's
@@ -154,11 +155,14 @@ def decode_plain_png(data: bytes) -> Optional[Tuple[np.ndarray, str]]:
 
     Args:
         data (bytes): A complete PNG (:func:`png_problem` is None).
+        copy (bool): Copy the pixels into a recycled buffer (as
+            :func:`decode_to_array`); False returns a read-only view of the
+            decompressed rows (rows strided by W + 1 bytes), one copy less.
 
     Returns:
-        tuple | None: (H, W) uint8 pixels (a recycled buffer, as
-        :func:`decode_to_array`) and the mode, or None for any other PNG
-        (decode it with PIL, which also reports what is wrong with it).
+        tuple | None: (H, W) uint8 pixels and the mode, or None for any
+        other PNG (decode it with PIL, which also reports what is wrong
+        with it).
     """
     pos, end = len(PNG_MAGIC), len(data)
     ihdr, palette, idat = None, False, []
@@ -182,7 +186,8 @@ def decode_plain_png(data: bytes) -> Optional[Tuple[np.ndarray, str]]:
             or compression or filtering or interlace or not w or not h:
         return None
     try:
-        raw = zlib.decompress(b''.join(idat))
+        # the output's size is known: one buffer, no regrowing
+        raw = zlib.decompress(b''.join(idat), bufsize=h * (w + 1))
     except zlib.error:
         return None
     if len(raw) != h * (w + 1):
@@ -190,6 +195,8 @@ def decode_plain_png(data: bytes) -> Optional[Tuple[np.ndarray, str]]:
     rows = np.frombuffer(raw, np.uint8).reshape(h, w + 1)
     if rows[:, 0].any():  # a filtered row: PIL undoes the filters
         return None
+    if not copy:
+        return rows[:, 1:], 'P' if color == 3 else 'L'
     arr = _free_buffer((h, w))
     np.copyto(arr, rows[:, 1:])
     return arr, 'P' if color == 3 else 'L'

@@ -37,7 +37,7 @@ import numpy as np
 
 from vostoolkit.utils import DataError
 from .davis_eval import run_jobs
-from .mask_crops import MaskImage, covers, union_box
+from .mask_crops import MaskImage, covers, pair_box
 from .mask_io import MaskSource, PathLike
 from .vos_measures import boundary_radius, disk, pair_jf
 
@@ -163,7 +163,7 @@ def binary_crop(mask: MaskImage, box) -> np.ndarray:
 def binary_frame(gt: MaskImage, pred: MaskImage, kernel: np.ndarray
                  ) -> Tuple[float, float]:
     """J and F of one SA-V (binary) mask pair; checks both are binary."""
-    box = union_box([gt.bbox, pred.bbox], gt.shape)
+    box = pair_box(gt, pred)
     if box is None:
         return 1.0, 1.0
     return pair_jf(binary_crop(gt, box), binary_crop(pred, box), kernel)
@@ -195,7 +195,7 @@ def _eval_davis_layout(job: SAVJob, frames: List[str],
     in_gt = set()
     for frame in frames:
         gt, pred = _pair(job, frame)
-        box = union_box([gt.bbox, pred.bbox], gt.shape)
+        box = pair_box(gt, pred)
         g = p = None
         if box is not None:
             g, gv = gt.region(box)
