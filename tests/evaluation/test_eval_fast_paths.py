@@ -163,3 +163,28 @@ def test_plain_png_decoding_leaves_odd_and_damaged_pngs_to_pil():
         decode_index_png(bad, 'bad.png')
     with pytest.raises(DataError, match='bad.png'):
         MaskImage(bad, 'bad.png')
+
+
+def test_worker_memory_setting_keeps_the_decoded_pixels(tmp_path):
+    """The evaluator workers' allocator setting (glibc) also inflates into
+    exactly sized buffers: same pixels, in a process of its own."""
+    import platform
+    import subprocess
+    import sys
+    arr = (np.arange(35 * 61) % 7).astype(np.uint8).reshape(35, 61)
+    path = tmp_path / 'm.png'
+    path.write_bytes(encode_index_png(arr))
+    code = (
+        'import sys, numpy as np\n'
+        'from PIL import Image\n'
+        'from vostoolkit.evaluation import mask_io\n'
+        'data = open(sys.argv[1], "rb").read()\n'
+        'on = mask_io.keep_freed_memory()\n'
+        'assert on == mask_io._SIZED_INFLATE[0]\n'
+        'got = mask_io.decode_plain_png(data)[0]\n'
+        'assert np.array_equal(got, np.asarray(Image.open(sys.argv[1])))\n'
+        'print(on)\n')
+    out = subprocess.run([sys.executable, '-c', code, str(path)],
+                         capture_output=True, text=True, check=True)
+    if platform.libc_ver()[0] == 'glibc':
+        assert out.stdout.strip() == 'True'

@@ -25,7 +25,8 @@ def test_toom_cook_transforms_compute_the_correlation():
 
 
 @pytest.mark.parametrize('shape', [(1, 5, 7, 9), (2, 3, 4, 4),
-                                   (1, 4, 1, 1), (1, 6, 13, 2)])
+                                   (1, 4, 1, 1), (1, 6, 13, 2),
+                                   (0, 3, 5, 5)])
 def test_float64_is_exact(shape):
     """In float64 the only difference from the direct convolution is
     rounding at 1e-12: every tile, border and odd size is right."""

@@ -16,7 +16,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from vostoolkit.utils import DataError
-from .mask_io import (MaskSource, PathLike, decode_index_png, list_pngs,
+from .mask_io import (MaskSource, PathLike, decode_index_png,
+                      keep_freed_memory, list_pngs,
                       read_lines)
 from .vos_measures import boundary_radius, db_statistics, disk, pair_jf
 
@@ -209,7 +210,8 @@ def run_jobs(jobs: Sequence, worker, num_workers: int = 2) -> List:
     methods = mp.get_all_start_methods()
     ctx = mp.get_context('fork' if 'fork' in methods else 'spawn')
     executor = ProcessPoolExecutor(min(num_workers, len(jobs)),
-                                   mp_context=ctx)
+                                   mp_context=ctx,
+                                   initializer=keep_freed_memory)
     try:
         futures = [executor.submit(worker, job) for job in jobs]
         return [_unwrap(f.result()) for f in futures]

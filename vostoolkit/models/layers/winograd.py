@@ -149,6 +149,9 @@ def winograd_conv3x3(x: Tensor, u: Tensor, bias: Optional[Tensor] = None,
     k_in, k_out, _ = _mats(x.dtype)
     n, c, h, w = x.shape
     k = u.shape[2]
+    if x.numel() == 0:
+        return x.new_zeros(n, k, h, w).contiguous(
+            memory_format=torch.channels_last)
     th, tw = -(-h // _M), -(-w // _M)
     hp, wp = th * _M + 2, tw * _M + 2
     # zero-padded input, (N, Hp, Wp, C) contiguous
