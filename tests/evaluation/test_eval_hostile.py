@@ -15,7 +15,8 @@ from pycocotools import mask as mask_utils
 
 from vostoolkit.evaluation import evaluate_davis, evaluate_vis
 from vostoolkit.evaluation.mask_io import decode_index_png
-from vostoolkit.utils import DataError, rle_problem, rle_total
+from vostoolkit.utils import (DataError, rle_problem, rle_problems,
+                              rle_total, rle_totals)
 
 H, W = 24, 32
 
@@ -48,6 +49,46 @@ def test_rle_total_agrees_with_pycocotools():
         assert rle_problem(dict(size=[int(h), int(w)], counts=counts),
                            h, w) is None
     assert rle_total('!!') is None and rle_total('0 0') is None
+
+
+def test_rle_totals_in_one_pass_equal_one_at_a_time():
+    """The batch decoder gives every string's total (or None) exactly as
+    rle_total does, valid and damaged strings mixed."""
+    rng = np.random.default_rng(1)
+    strings = []
+    for _ in range(300):
+        h, w = rng.integers(1, 40, 2)
+        mask = rng.random((h, w)) < rng.random()
+        s = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))[
+            'counts'].decode()
+        strings.append(s)
+        cut = int(rng.integers(0, 6))
+        if cut == 0 and len(s) > 1:
+            strings.append(s[:-1])  # a number cut short
+        elif cut == 1:
+            strings.append(s + chr(int(rng.integers(30, 130))))
+        elif cut == 2:
+            i = int(rng.integers(len(s)))
+            strings.append(s[:i] + chr(48 + int(rng.integers(64))) +
+                           s[i + 1:])
+        elif cut == 3:
+            strings.append(''.join(chr(48 + int(x)) for x in
+                                   rng.integers(0, 64, rng.integers(0, 30))))
+        elif cut == 4:
+            strings.append('')
+        else:
+            strings.append(s * 2)
+    strings += [None, 5, 'é', 'o' * 20, '_' * 12 + '0', '0 0']
+    want = [rle_total(s) for s in strings]
+    assert rle_totals(strings) == want
+    assert sum(t is None for t in want) > 50  # damaged ones were tried
+    # the list form of rle_problem names the first bad frame
+    good = mask_utils.encode(np.ones((3, 4), np.uint8, order='F'))
+    good = dict(size=[3, 4], counts=good['counts'].decode())
+    assert rle_problems([good, None, good], 3, 4) is None
+    bad = dict(good, counts=good['counts'][:-1] + '~')
+    assert rle_problems([good, None, bad], 3, 4) == (
+        2, rle_problem(bad, 3, 4))
 
 
 def _other_size_rle(h, w):

@@ -29,7 +29,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from vostoolkit.utils import DataError, is_finite_number, rle_problem
+from vostoolkit.utils import (DataError, is_finite_number, rle_problem,
+                              rle_problems)
 from .vis_accumulate import (AREA_RANGES, MAX_DETS, accumulate,
                              evaluate_video_category, summarize)
 
@@ -49,9 +50,10 @@ def load_json(src: JsonLike, name: str) -> Tuple[object, Optional[str]]:
         raise DataError(src, f'not valid JSON ({err})') from None
 
 
-def gt_to_rle(segm, h: int, w: int):
+def gt_to_rle(segm, h: int, w: int, checked: bool = False):
     """One ground-truth frame (polygons, uncompressed or compressed RLE, or
-    null) as a compressed RLE, or None.
+    null) as a compressed RLE, or None; ``checked``: a compressed RLE that
+    :func:`~vostoolkit.utils.rle_problems` already passed.
 
     Raises:
         ValueError: with the cause, when the frame is none of these or its
@@ -80,7 +82,7 @@ def gt_to_rle(segm, h: int, w: int):
             raise ValueError(f'uncompressed RLE counts do not add up to '
                              f'{h}x{w}')
         return mask_utils.frPyObjects(segm, h, w)
-    cause = rle_problem(segm, h, w)
+    cause = None if checked else rle_problem(segm, h, w)
     if cause is not None:
         raise ValueError(cause)
     return segm
@@ -129,7 +131,15 @@ class VISGroundTruth:
             try:
                 if not isinstance(a.get('segmentations'), list):
                     raise ValueError('segmentations must be a list')
-                rles = [gt_to_rle(s, h, w) for s in a['segmentations']]
+                segs = a['segmentations']
+                # the compressed RLEs' runs checked in one pass
+                packed = [x if isinstance(x, dict) and isinstance(
+                    x.get('counts'), (str, bytes)) else None for x in segs]
+                problem = rle_problems(packed, h, w)
+                if problem is not None:
+                    raise ValueError(problem[1])
+                rles = [gt_to_rle(x, h, w, checked=c is not None)
+                        for x, c in zip(segs, packed)]
             except (TypeError, ValueError, AttributeError, KeyError) as err:
                 raise DataError(self.path, f'annotation {a.get("id")}: a '
                                 f'segmentation does not decode ({err})') \
@@ -205,10 +215,10 @@ def load_results(results: JsonLike, gt: VISGroundTruth,
                             'list of compressed RLE (counts as a string) or '
                             'null')
         h, w, _ = gt.videos[vid]
-        for t, seg in enumerate(segs):
-            cause = None if seg is None else rle_problem(seg, h, w)
-            if cause is not None:
-                raise DataError(where, f'result {i}, frame {t}: {cause}')
+        problem = rle_problems(segs, h, w)  # all frames in one pass
+        if problem is not None:
+            raise DataError(where, f'result {i}, frame {problem[0]}: '
+                            f'{problem[1]}')
         if cat not in cats:  # checked, then ignored (as ytvoseval)
             continue
         try:

@@ -7,11 +7,12 @@ complaint. Every reader of user RLEs (the YouTube-VIS evaluator, the
 submission validator, the dataset loader) checks them here first.
 """
 import math
-from typing import Any, Optional
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['rle_total', 'rle_problem', 'is_finite_number']
+__all__ = ['rle_total', 'rle_totals', 'rle_problem', 'rle_problems',
+           'is_finite_number']
 
 
 def rle_total(counts: str) -> Optional[int]:
@@ -56,6 +57,79 @@ def rle_total(counts: str) -> Optional[int]:
     return int(runs.sum())
 
 
+def rle_totals(counts: Sequence[Any]) -> List[Optional[int]]:
+    """:func:`rle_total` of many strings at once (a video's frames, a
+    result's masks): the same values, in one vectorised pass instead of a
+    dozen numpy calls per string.
+
+    Args:
+        counts (Sequence): ``counts`` strings (anything else gives None).
+
+    Returns:
+        list[int | None]: One total per string, as :func:`rle_total`.
+    """
+    out: List[Optional[int]] = [None] * len(counts)
+    enc, where = [], []
+    for i, c in enumerate(counts):
+        try:
+            b = c.encode('ascii')
+        except (UnicodeEncodeError, AttributeError):
+            continue
+        if not b:
+            out[i] = 0
+            continue
+        enc.append(b)
+        where.append(i)
+    if not enc:
+        return out
+    lens = np.fromiter(map(len, enc), np.int64, len(enc))
+    v = np.frombuffer(b''.join(enc), np.uint8).astype(np.int64) - 48
+    starts = np.cumsum(lens) - lens
+    # a character out of range, or a number cut short at the string's end
+    bad = np.add.reduceat((v < 0) | (v > 63), starts) > 0
+    bad |= (v[starts + lens - 1] & 0x20) != 0
+    if bad.all():
+        return out
+    keep = ~bad
+    v = v[np.repeat(keep, lens)]
+    lens = lens[keep]
+    where = [i for i, k in zip(where, keep) if k]
+    n = len(where)
+    # numbers never cross strings now: each string ends a number
+    ends = np.flatnonzero((v & 0x20) == 0)  # last char of every number
+    first = np.concatenate(([0], ends[:-1] + 1))
+    number = np.repeat(np.arange(ends.size), ends - first + 1)
+    shift = 5 * (np.arange(v.size) - first[number])
+    vals = np.add.reduceat((v & 0x1f) << np.minimum(shift, 58), first)
+    negative = (v[ends] & 0x10) != 0
+    vals[negative] -= np.left_shift(1, np.minimum(shift[ends][negative] + 5,
+                                                  62))
+    char_starts = np.cumsum(lens) - lens
+    too_long = np.maximum.reduceat(shift, char_starts) > 55
+    string = np.repeat(np.arange(n), lens)[ends]  # of every number
+    first_number = np.searchsorted(string, np.arange(n))
+    pos = np.arange(ends.size) - first_number[string]
+    # runs from the third on are stored relative to the run two before:
+    # running sums over each string's odd runs and over its even runs from
+    # the third on (the first run stands alone)
+    group = 3 * string + np.where(pos == 0, 0, np.where(pos % 2, 1, 2))
+    order = np.argsort(group, kind='stable')
+    g, x = group[order], vals[order]
+    total = np.cumsum(x)
+    heads = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
+    total -= np.repeat(total[heads] - x[heads],
+                       np.diff(np.concatenate((heads, [x.size]))))
+    runs = np.empty_like(total)
+    runs[order] = total
+    sums = np.add.reduceat(runs, first_number)
+    negative_run = np.minimum.reduceat(runs, first_number) < 0
+    for i, ok, total in zip(where, (~(too_long | negative_run)).tolist(),
+                            sums.tolist()):
+        if ok:
+            out[i] = total
+    return out
+
+
 def rle_problem(seg: Any, h: int, w: int) -> Optional[str]:
     """What is wrong with one frame's compressed RLE, or None if it is fine.
 
@@ -67,29 +141,66 @@ def rle_problem(seg: Any, h: int, w: int) -> Optional[str]:
     Returns:
         str | None: The cause, for a message that names the file.
     """
+    counts, cause = _counts_or_problem(seg, h, w)
+    if cause is not None:
+        return cause
+    return _total_problem(rle_total(counts), h, w)
+
+
+def _counts_or_problem(seg: Any, h: int, w: int) -> Tuple[Optional[str],
+                                                            Optional[str]]:
+    """(counts string, None) for an RLE of the right size, else (None,
+    cause)."""
     if not isinstance(seg, dict) or 'counts' not in seg or 'size' not in seg:
-        return "not an RLE (needs 'size' and 'counts')"
+        return None, "not an RLE (needs 'size' and 'counts')"
     size, counts = seg['size'], seg['counts']
     if not isinstance(size, (list, tuple)) or len(size) != 2 or not all(
             isinstance(s, int) and not isinstance(s, bool) for s in size):
-        return f'RLE size {size!r} is not [height, width]'
+        return None, f'RLE size {size!r} is not [height, width]'
     if list(size) != [h, w]:
-        return f'mask size {list(size)} != video size {[h, w]}'
+        return None, f'mask size {list(size)} != video size {[h, w]}'
     if isinstance(counts, bytes):
         try:
             counts = counts.decode('ascii')
         except UnicodeDecodeError:
-            return 'RLE counts are not ASCII'
+            return None, 'RLE counts are not ASCII'
     if not isinstance(counts, str):
-        return (f'RLE counts must be a string (compressed RLE), got '
-                f'{type(counts).__name__}')
-    total = rle_total(counts)
+        return None, (f'RLE counts must be a string (compressed RLE), got '
+                      f'{type(counts).__name__}')
+    return counts, None
+
+
+def _total_problem(total: Optional[int], h: int, w: int) -> Optional[str]:
     if total is None:
         return (f'RLE counts do not decode to {h}x{w}: not a compressed '
                 'RLE string')
     if total != h * w:
         return (f'RLE counts do not decode to {h}x{w}: the runs add up to '
                 f'{total} pixels, not {h * w} (encoded at another size?)')
+    return None
+
+
+def rle_problems(segs: Sequence[Any], h: int, w: int
+                 ) -> Optional[Tuple[int, str]]:
+    """:func:`rle_problem` over a list of RLEs (None entries skipped), the
+    runs of all of them summed in one pass (:func:`rle_totals`).
+
+    Returns:
+        tuple | None: (index, cause) of the first RLE with a problem.
+    """
+    strings, at = [], []
+    for i, seg in enumerate(segs):
+        if seg is None:
+            continue
+        counts, cause = _counts_or_problem(seg, h, w)
+        if cause is not None:
+            return i, cause
+        strings.append(counts)
+        at.append(i)
+    for i, total in zip(at, rle_totals(strings)):
+        cause = _total_problem(total, h, w)
+        if cause is not None:
+            return i, cause
     return None
 
 
