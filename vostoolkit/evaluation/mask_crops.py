@@ -17,7 +17,7 @@ from PIL import Image
 
 from vostoolkit.utils import DataError
 from .mask_io import (INDEX_MODES, checked_png_bytes, decode_plain_png,
-                      decode_to_array, png_problem)
+                      decode_to_array, png_problem, read_bytes)
 
 Box = Tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 excluded)
 _UNSET = object()
@@ -47,14 +47,7 @@ class MaskImage:
     def __init__(self, data: Union[str, bytes], where: str,
                  checked: bool = False) -> None:
         self.where = where
-        if not isinstance(data, bytes):
-            try:
-                with open(data, 'rb') as f:
-                    data = f.read()
-            except FileNotFoundError:
-                raise DataError(where, 'file not found') from None
-            except OSError as err:
-                raise DataError(where, f'cannot read file ({err})') from None
+        data = read_bytes(data, where)
         # most masks decode with zlib alone; any other PNG, and one that is
         # damaged, goes through PIL (which reports what is wrong with it)
         plain = decode_plain_png(data, copy=False) \

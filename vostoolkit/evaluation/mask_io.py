@@ -233,6 +233,23 @@ def decode_plain_png(data: bytes, copy: bool = True
     return arr, 'P' if color == 3 else 'L'
 
 
+def read_bytes(data: Union[bytes, PathLike], name: Optional[str]) -> bytes:
+    """``data`` itself, or the bytes of the file it names.
+
+    Raises:
+        DataError: naming ``name``: the file is missing or unreadable.
+    """
+    if isinstance(data, bytes):
+        return data
+    try:
+        with open(data, 'rb') as f:
+            return f.read()
+    except FileNotFoundError:
+        raise DataError(name, 'file not found') from None
+    except OSError as err:
+        raise DataError(name, f'cannot read file ({err})') from None
+
+
 def checked_png_bytes(data: Union[bytes, PathLike],
                       name: Optional[str]) -> bytes:
     """The bytes of a complete PNG: ``data`` itself, or the file it names.
@@ -241,14 +258,7 @@ def checked_png_bytes(data: Union[bytes, PathLike],
         DataError: naming ``name``: the file is missing or unreadable, or
             the bytes are not a complete PNG (:func:`png_problem`).
     """
-    if not isinstance(data, bytes):
-        try:
-            with open(data, 'rb') as f:
-                data = f.read()
-        except FileNotFoundError:
-            raise DataError(name, 'file not found') from None
-        except OSError as err:
-            raise DataError(name, f'cannot read file ({err})') from None
+    data = read_bytes(data, name)
     cause = png_problem(data)
     if cause is not None:
         raise DataError(name, cause)

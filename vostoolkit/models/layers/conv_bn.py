@@ -26,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from ._switch import switched
 from .winograd import winograd_applies, winograd_conv3x3, winograd_weight
 
 _CACHE_ATTR = '_folded_conv_bn'
@@ -40,12 +41,8 @@ def fused_inference(enabled: bool = True) -> Iterator[None]:
     """Switch the folded / fused path of :func:`conv_bn_act` (and
     :func:`inference_layout`) on or off inside the block, e.g. to time or
     compare against the plain modules: ``with fused_inference(False):``."""
-    previous = _enabled[0]
-    _enabled[0] = enabled
-    try:
+    with switched(_enabled, enabled):
         yield
-    finally:
-        _enabled[0] = previous
 
 
 def norm_scale_shift(bn: nn.Module) -> Optional[Tuple[Tensor, Tensor]]:

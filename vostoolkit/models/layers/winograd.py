@@ -29,6 +29,8 @@ from typing import Dict, Iterator, Optional, Tuple
 import torch
 from torch import Tensor
 
+from ._switch import switched
+
 # outputs per tile side, kernel size, tile side
 _M, _R = 4, 3
 _A = _M + _R - 1
@@ -47,12 +49,8 @@ _transforms: Dict[torch.dtype, Tuple[Tensor, Tensor, Tensor]] = {}
 def winograd_inference(enabled: bool = True) -> Iterator[None]:
     """Switch the Winograd path of :func:`conv_bn_act` on or off inside the
     block (it is on by default): ``with winograd_inference(False):``."""
-    previous = _enabled[0]
-    _enabled[0] = enabled
-    try:
+    with switched(_enabled, enabled):
         yield
-    finally:
-        _enabled[0] = previous
 
 
 def toom_cook(points: Tuple[float, ...], m: int, r: int
