@@ -292,3 +292,24 @@ def test_mose_v2_skips_first_and_last_frame(tmp_path):
     with pytest.raises(DataError, match='length 4'):
         evaluate_mose_v2(str(tmp_path / 'gt'), str(tmp_path / 'pred'),
                          meta=str(meta), num_workers=1)
+
+
+def test_vost_object_ious_two_ways_agree(monkeypatch):
+    """Few objects are scored by per-object counts, many by one confusion
+    count: the same J on frames with void (255) and ids above the number
+    of objects."""
+    from vostoolkit.evaluation import vost_eval
+    rng = np.random.default_rng(3)
+    for n_obj in (1, 3, 8):
+        for _ in range(5):
+            gt = rng.integers(0, n_obj + 3, (23, 31)).astype(np.uint8)
+            pred = rng.integers(0, n_obj + 3, (23, 31)).astype(np.uint8)
+            gt[rng.random(gt.shape) < 0.1] = 255
+            if rng.random() < 0.3:
+                pred[pred == 1] = 0  # an object missing from both
+                gt[gt == 1] = 0
+            fast = vost_eval.object_ious(gt, pred, n_obj)
+            monkeypatch.setattr(vost_eval, '_PER_OBJECT_MAX', 0)
+            slow = vost_eval.object_ious(gt, pred, n_obj)
+            monkeypatch.undo()
+            assert np.array_equal(fast, slow)
