@@ -334,11 +334,3 @@ class Mask2FormerVideoHead(VideoMaskLossMixin, BaseVISQueryHead):
         return dict(cls_logits=all_cls, mask_logits=tubes,
                     embeds=embeds, queries=queries, memory=memory,
                     mask_features=mask_features)
-
-    def predict(self, multi_scale_feats: Sequence[Tensor],
-                mask_features: Tensor) -> Dict[str, Tensor]:
-        """Last-layer predictions: ``cls_logits`` (B, N, K + 1),
-        ``mask_logits`` (B, N, T, H, W), ``embeds`` (B, N, C)."""
-        out = self(multi_scale_feats, mask_features, all_masks=False)
-        return dict(cls_logits=out['cls_logits'][-1],
-                    mask_logits=out['mask_logits'][-1], embeds=out['embeds'])
