@@ -169,3 +169,29 @@ def gt_as_results(gt: dict, score: float = 1.0) -> List[dict]:
         out.append(dict(video_id=a['video_id'], category_id=a['category_id'],
                         score=score, segmentations=segs))
     return out
+
+
+def py_rle_total(counts: str):
+    """Sum of the runs of a compressed COCO RLE string (None: malformed);
+    a plain transcription of pycocotools' rleFrString."""
+    runs, i = [], 0
+    while i < len(counts):
+        x = k = 0
+        more = True
+        while more:
+            if i >= len(counts):
+                return None
+            c = ord(counts[i]) - 48
+            if not 0 <= c <= 63 or k > 11:
+                return None
+            x |= (c & 0x1f) << (5 * k)
+            more = bool(c & 0x20)
+            i, k = i + 1, k + 1
+            if not more and c & 0x10:
+                x |= -1 << (5 * k)
+        if len(runs) > 2:
+            x += runs[-2]
+        if x < 0:
+            return None
+        runs.append(x)
+    return sum(runs)

@@ -27,7 +27,7 @@ import zipfile
 import numpy as np
 import pytest
 from eval_testdata import (REPO, gt_as_results, make_davis, make_vis_gt,
-                           make_ytvos, moving_objects)
+                           make_ytvos, moving_objects, py_rle_total)
 from PIL import Image
 
 from vostoolkit.evaluation import (evaluate_davis, evaluate_vis,
@@ -56,32 +56,6 @@ def hang_guard():
 
 
 # ------------------------------------------------------------- the oracle
-def _py_rle_total(counts: str):
-    """Sum of the runs of a compressed COCO RLE string (None: malformed);
-    a plain transcription of pycocotools' rleFrString."""
-    runs, i = [], 0
-    while i < len(counts):
-        x = k = 0
-        more = True
-        while more:
-            if i >= len(counts):
-                return None
-            c = ord(counts[i]) - 48
-            if not 0 <= c <= 63 or k > 11:
-                return None
-            x |= (c & 0x1f) << (5 * k)
-            more = bool(c & 0x20)
-            i, k = i + 1, k + 1
-            if not more and c & 0x10:
-                x |= -1 << (5 * k)
-        if len(runs) > 2:
-            x += runs[-2]
-        if x < 0:
-            return None
-        runs.append(x)
-    return sum(runs)
-
-
 def _is_int(v):
     return type(v) is int
 
@@ -110,7 +84,7 @@ def _result_valid(r, videos, cats, strict):
                 _is_int(v) for v in size) and size == [h, w]):
             return False
         if not isinstance(s['counts'], str) or \
-                _py_rle_total(s['counts']) != h * w:
+                py_rle_total(s['counts']) != h * w:
             return False
     return True
 

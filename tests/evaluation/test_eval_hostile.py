@@ -9,7 +9,8 @@ import textwrap
 
 import numpy as np
 import pytest
-from eval_testdata import REPO, gt_as_results, make_vis_gt, write_png
+from eval_testdata import (REPO, gt_as_results, make_vis_gt, py_rle_total,
+                           write_png)
 from PIL import Image
 from pycocotools import mask as mask_utils
 
@@ -53,7 +54,8 @@ def test_rle_total_agrees_with_pycocotools():
 
 def test_rle_totals_in_one_pass_equal_one_at_a_time():
     """The batch decoder gives every string's total (or None) exactly as
-    rle_total does, valid and damaged strings mixed."""
+    a plain transcription of pycocotools' decoder does, valid and damaged
+    strings mixed, whether the strings come together or one at a time."""
     rng = np.random.default_rng(1)
     strings = []
     for _ in range(300):
@@ -79,16 +81,18 @@ def test_rle_totals_in_one_pass_equal_one_at_a_time():
         else:
             strings.append(s * 2)
     strings += [None, 5, 'é', 'o' * 20, '_' * 12 + '0', '0 0']
-    want = [rle_total(s) for s in strings]
+    want = [py_rle_total(s) if isinstance(s, str) else None
+            for s in strings]
     assert rle_totals(strings) == want
+    assert [rle_total(s) for s in strings] == want
     assert sum(t is None for t in want) > 50  # damaged ones were tried
-    # the list form of rle_problem names the first bad frame
+    # the list form of rle_problem names every bad frame
     good = mask_utils.encode(np.ones((3, 4), np.uint8, order='F'))
     good = dict(size=[3, 4], counts=good['counts'].decode())
-    assert rle_problems([good, None, good], 3, 4) is None
+    assert rle_problems([good, None, good], 3, 4) == []
     bad = dict(good, counts=good['counts'][:-1] + '~')
-    assert rle_problems([good, None, bad], 3, 4) == (
-        2, rle_problem(bad, 3, 4))
+    assert rle_problems([good, None, bad], 3, 4) == [
+        (2, rle_problem(bad, 3, 4))]
 
 
 def _other_size_rle(h, w):

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import numpy as np
 from PIL import Image
 
-from vostoolkit.utils import DataError, rle_problem, rle_total  # noqa: F401
+from vostoolkit.utils import DataError, rle_problems
 from .davis_eval import davis_sequences, first_frame_objects
 from .mask_io import (PathLike, davis_palette, decode_index_png, list_pngs,
                       open_zip, png_header, read_zip_member)
@@ -251,17 +251,16 @@ def _check_result(i: int, res, gt: VISGroundTruth) -> List[str]:
     if len(segs) != length:
         problems.append(f'{where}: {len(segs)} segmentations for a video of '
                         f'{length} frames')
-    bad = []
+    bad, rles = [], []
     for t, s in enumerate(segs):
-        if s is None:
-            continue
-        if not isinstance(s, dict) or not isinstance(s.get('counts'), str):
-            bad.append(f'frame {t}: not a compressed RLE with counts as a '
-                       'string')
-            continue
-        cause = rle_problem(s, h, w)
-        if cause is not None:
-            bad.append(f'frame {t}: {cause}')
+        if s is not None and (not isinstance(s, dict) or
+                              not isinstance(s.get('counts'), str)):
+            bad.append((t, 'not a compressed RLE with counts as a string'))
+            s = None
+        rles.append(s)
+    # the runs of every frame's RLE summed in one pass
+    bad = [f'frame {t}: {cause}'
+           for t, cause in sorted(bad + rle_problems(rles, h, w))]
     if bad:
         problems.append(f'{where}: {len(bad)} invalid segmentations (first: '
                         f'{bad[0]})')

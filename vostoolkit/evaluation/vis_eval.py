@@ -135,9 +135,9 @@ class VISGroundTruth:
                 # the compressed RLEs' runs checked in one pass
                 packed = [x if isinstance(x, dict) and isinstance(
                     x.get('counts'), (str, bytes)) else None for x in segs]
-                problem = rle_problems(packed, h, w)
-                if problem is not None:
-                    raise ValueError(problem[1])
+                problems = rle_problems(packed, h, w)
+                if problems:
+                    raise ValueError(problems[0][1])
                 rles = [gt_to_rle(x, h, w, checked=c is not None)
                         for x, c in zip(segs, packed)]
             except (TypeError, ValueError, AttributeError, KeyError) as err:
@@ -215,10 +215,10 @@ def load_results(results: JsonLike, gt: VISGroundTruth,
                             'list of compressed RLE (counts as a string) or '
                             'null')
         h, w, _ = gt.videos[vid]
-        problem = rle_problems(segs, h, w)  # all frames in one pass
-        if problem is not None:
-            raise DataError(where, f'result {i}, frame {problem[0]}: '
-                            f'{problem[1]}')
+        problems = rle_problems(segs, h, w)  # all frames in one pass
+        if problems:
+            t, cause = problems[0]
+            raise DataError(where, f'result {i}, frame {t}: {cause}')
         if cat not in cats:  # checked, then ignored (as ytvoseval)
             continue
         try:

@@ -28,39 +28,13 @@ def rle_total(counts: str) -> Optional[int]:
         None when the string is malformed (a character out of range, a
         truncated or oversized number, a negative run).
     """
-    try:
-        raw = counts.encode('ascii')
-    except (UnicodeEncodeError, AttributeError):
-        return None
-    v = np.frombuffer(raw, np.uint8).astype(np.int64)
-    if v.size == 0:
-        return 0
-    v -= 48
-    if v.min() < 0 or v.max() > 63 or v[-1] & 0x20:
-        return None
-    ends = np.flatnonzero((v & 0x20) == 0)  # last char of every number
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    token = np.repeat(np.arange(ends.size), ends - starts + 1)
-    shift = 5 * (np.arange(v.size) - starts[token])
-    if shift.max() > 55:
-        return None
-    vals = np.add.reduceat((v & 0x1f) << shift, starts)
-    negative = (v[ends] & 0x10) != 0
-    vals[negative] -= np.left_shift(1, shift[ends][negative] + 5)
-    # pycocotools stores run k > 2 as the difference to run k - 2: the
-    # odd runs and the even runs from the third on are running sums
-    runs = vals.copy()
-    runs[1::2] = np.cumsum(vals[1::2])
-    runs[2::2] = np.cumsum(vals[2::2])
-    if runs.size and runs.min() < 0:
-        return None
-    return int(runs.sum())
+    return rle_totals([counts])[0]
 
 
 def rle_totals(counts: Sequence[Any]) -> List[Optional[int]]:
     """:func:`rle_total` of many strings at once (a video's frames, a
-    result's masks): the same values, in one vectorised pass instead of a
-    dozen numpy calls per string.
+    result's masks), in one vectorised pass: the numpy calls are paid once
+    for all of them, not once per string.
 
     Args:
         counts (Sequence): ``counts`` strings (anything else gives None).
@@ -181,27 +155,28 @@ def _total_problem(total: Optional[int], h: int, w: int) -> Optional[str]:
 
 
 def rle_problems(segs: Sequence[Any], h: int, w: int
-                 ) -> Optional[Tuple[int, str]]:
-    """:func:`rle_problem` over a list of RLEs (None entries skipped), the
-    runs of all of them summed in one pass (:func:`rle_totals`).
+                 ) -> List[Tuple[int, str]]:
+    """:func:`rle_problem` of every RLE of a list (None entries skipped),
+    the runs of all of them summed in one pass (:func:`rle_totals`).
 
     Returns:
-        tuple | None: (index, cause) of the first RLE with a problem.
+        list[tuple]: (index, cause) of each RLE with a problem, by index.
     """
-    strings, at = [], []
+    found, strings, at = [], [], []
     for i, seg in enumerate(segs):
         if seg is None:
             continue
         counts, cause = _counts_or_problem(seg, h, w)
         if cause is not None:
-            return i, cause
+            found.append((i, cause))
+            continue
         strings.append(counts)
         at.append(i)
     for i, total in zip(at, rle_totals(strings)):
         cause = _total_problem(total, h, w)
         if cause is not None:
-            return i, cause
-    return None
+            found.append((i, cause))
+    return sorted(found)
 
 
 def is_finite_number(value: Any) -> bool:
