@@ -121,7 +121,7 @@ class MaskImage:
     def empty(self) -> bool:
         """No non-zero pixel."""
         if self._bbox is _UNSET:
-            return not _has_non_zero(self.arr)
+            return not cv2.hasNonZero(self.arr)
         return self._bbox is None
 
     def region(self, box: Box) -> Tuple[np.ndarray, List[int]]:
@@ -180,12 +180,6 @@ def _array_bbox(arr: np.ndarray) -> Optional[Box]:
         return None
     cols = np.flatnonzero(arr.any(axis=0))
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-
-
-def _has_non_zero(arr: np.ndarray) -> bool:
-    if hasattr(cv2, 'hasNonZero'):
-        return cv2.hasNonZero(arr)
-    return cv2.countNonZero(arr) > 0
 
 
 def pair_box(a: MaskImage, b: MaskImage, margin: int = 1) -> Optional[Box]:

@@ -12,7 +12,7 @@ import sys
 import threading
 import zipfile
 import zlib
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 from PIL import Image
@@ -74,23 +74,33 @@ def png_problem(data: bytes) -> Optional[str]:
         kind = 'a JPEG' if data.startswith(b'\xff\xd8\xff') else \
             'empty' if not data else 'not a PNG'
         return f'{kind} file (no PNG signature)'
-    pos, end = len(PNG_MAGIC), len(data)
+    end = len(data)
     view = memoryview(data)
-    while True:
-        if pos + 12 > end:
-            return 'truncated PNG (no IEND chunk)'
-        length = int.from_bytes(view[pos:pos + 4], 'big')
+    for kind, pos, length in _chunks(view):
         chunk_end = pos + 12 + length
         if length > 0x7fffffff or chunk_end > end:
             return 'truncated or corrupt PNG (a chunk runs past the end)'
-        kind = bytes(view[pos + 4:pos + 8])
         crc = int.from_bytes(view[chunk_end - 4:chunk_end], 'big')
         if zlib.crc32(view[pos + 4:chunk_end - 4]) != crc:
             return (f'corrupt PNG (CRC mismatch in chunk '
                     f'{kind.decode("latin-1")!r})')
         if kind == b'IEND':
             return None
-        pos = chunk_end
+    return 'truncated PNG (no IEND chunk)'
+
+
+def _chunks(data) -> Iterator[Tuple[bytes, int, int]]:
+    """(type, offset, data length) of each chunk of a PNG after its
+    signature, up to ``IEND`` or a chunk header cut short; lengths are not
+    checked against the file's size."""
+    pos, end = len(PNG_MAGIC), len(data)
+    while pos + 12 <= end:
+        length = int.from_bytes(data[pos:pos + 4], 'big')
+        kind = bytes(data[pos + 4:pos + 8])
+        yield kind, pos, length
+        if kind == b'IEND':
+            return
+        pos += 12 + length
 
 
 # decoded masks are written into recycled buffers: allocating a fresh
@@ -195,20 +205,14 @@ def decode_plain_png(data: bytes, copy: bool = True
         other PNG (decode it with PIL, which also reports what is wrong
         with it).
     """
-    pos, end = len(PNG_MAGIC), len(data)
     ihdr, palette, idat = None, False, []
-    while pos + 12 <= end:
-        length = int.from_bytes(data[pos:pos + 4], 'big')
-        kind = data[pos + 4:pos + 8]
+    for kind, pos, length in _chunks(data):
         if kind == b'IHDR':
             ihdr = data[pos + 8:pos + 8 + length]
         elif kind == b'PLTE':
             palette = True
         elif kind == b'IDAT':
             idat.append(data[pos + 8:pos + 8 + length])
-        elif kind == b'IEND':
-            break
-        pos += 12 + length
     if ihdr is None or len(ihdr) != 13 or not idat:
         return None
     w, h = int.from_bytes(ihdr[:4], 'big'), int.from_bytes(ihdr[4:8], 'big')
@@ -217,8 +221,8 @@ def decode_plain_png(data: bytes, copy: bool = True
             or compression or filtering or interlace or not w or not h:
         return None
     try:
-        raw = zlib.decompress(b''.join(idat), bufsize=h * (w + 1)) \
-            if _SIZED_INFLATE[0] else zlib.decompress(b''.join(idat))
+        raw = zlib.decompress(b''.join(idat), bufsize=h * (w + 1)
+                              if _SIZED_INFLATE[0] else zlib.DEF_BUF_SIZE)
     except zlib.error:
         return None
     if len(raw) != h * (w + 1):
