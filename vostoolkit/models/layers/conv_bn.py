@@ -105,34 +105,39 @@ def _version_key(*modules: Optional[nn.Module]) -> tuple:
     return tuple(key)
 
 
-def _folded(conv: nn.Conv2d, bn: Optional[nn.Module], channels_last: bool
-            ) -> Optional[Tuple[Tensor, Tensor]]:
-    """:func:`fold_conv_bn`, cached on ``conv`` until a weight changes."""
-    key = (_version_key(conv, bn), channels_last)
-    cached = conv.__dict__.get(_CACHE_ATTR)
+def _cached_fold(conv: nn.Conv2d, bn: Optional[nn.Module], attr: str,
+                 layout, prepare) -> Optional[Tuple[Tensor, Tensor]]:
+    """:func:`fold_conv_bn` made ready by ``prepare`` (weight, bias) ->
+    (weight, bias), cached on ``conv`` under ``attr`` until a weight or
+    statistic changes (or ``layout``, part of the key, does)."""
+    key = (_version_key(conv, bn), layout)
+    cached = conv.__dict__.get(attr)
     if cached is not None and cached[0] == key:
         return cached[1]
     folded = fold_conv_bn(conv, bn)
-    if folded is not None and channels_last:
-        folded = (folded[0].contiguous(memory_format=torch.channels_last),
-                  folded[1])
-    conv.__dict__[_CACHE_ATTR] = (key, folded)
+    if folded is not None:
+        folded = prepare(*folded)
+    conv.__dict__[attr] = (key, folded)
     return folded
+
+
+def _folded(conv: nn.Conv2d, bn: Optional[nn.Module], channels_last: bool
+            ) -> Optional[Tuple[Tensor, Tensor]]:
+    """:func:`fold_conv_bn`, cached on ``conv`` until a weight changes."""
+    def prepare(weight: Tensor, bias: Tensor) -> Tuple[Tensor, Tensor]:
+        if channels_last:
+            weight = weight.contiguous(memory_format=torch.channels_last)
+        return weight, bias
+
+    return _cached_fold(conv, bn, _CACHE_ATTR, channels_last, prepare)
 
 
 def _winograd_folded(conv: nn.Conv2d, bn: Optional[nn.Module]
                      ) -> Optional[Tuple[Tensor, Tensor]]:
     """Folded ``(U, bias)`` with U the Winograd-transformed kernels
     (:func:`winograd_weight`), cached like :func:`_folded`."""
-    key = _version_key(conv, bn)
-    cached = conv.__dict__.get(_WINOGRAD_ATTR)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    folded = fold_conv_bn(conv, bn)
-    if folded is not None:
-        folded = (winograd_weight(folded[0]), folded[1])
-    conv.__dict__[_WINOGRAD_ATTR] = (key, folded)
-    return folded
+    return _cached_fold(conv, bn, _WINOGRAD_ATTR, None,
+                        lambda w, b: (winograd_weight(w), b))
 
 
 def _needs_grad(x: Tensor, *modules: Optional[nn.Module]) -> bool:
