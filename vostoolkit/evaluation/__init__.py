@@ -25,21 +25,18 @@ __all__ = [
     'write_davis_submission', 'write_ytvos_submission',
     'write_vis_submission', 'validate_davis_zip', 'validate_ytvos_zip',
     'validate_vis_zip', 'boundary_radius', 'db_statistics', 'decay_bin_edges',
-    'disk', 'f_measure', 'jaccard', 'pair_jf', 'seg2bmap', 'DAVISMetric',
-    'YouTubeVOSMetric', 'YouTubeVISMetric', 'DAVISSubmission',
-    'YouTubeVOSSubmission', 'YouTubeVISSubmission'
+    'disk', 'f_measure', 'jaccard', 'pair_jf', 'seg2bmap'
 ]
 
 from .lvos_eval import evaluate_lvos, load_lvos_meta  # noqa: E402
 from .lvos_validate import validate_lvos_zip  # noqa: E402
 
-__all__ += ['evaluate_lvos', 'load_lvos_meta', 'validate_lvos_zip',
-            'LVOSMetric', 'LVOSSubmission']
+__all__ += ['evaluate_lvos', 'load_lvos_meta', 'validate_lvos_zip']
 
 from .sav_eval import evaluate_sav  # noqa: E402
 from .sav_validate import validate_sav_zip  # noqa: E402
 
-__all__ += ['evaluate_sav', 'validate_sav_zip', 'SAVMetric', 'SAVSubmission']
+__all__ += ['evaluate_sav', 'validate_sav_zip']
 
 from .mose_eval import evaluate_mose, evaluate_mose_v2  # noqa: E402
 from .mose_vost_validate import (validate_mose_zip,  # noqa: E402
@@ -49,9 +46,7 @@ from .submission import (write_mose_submission,  # noqa: E402
 from .vost_eval import evaluate_vost  # noqa: E402
 
 __all__ += ['evaluate_mose', 'evaluate_mose_v2', 'evaluate_vost',
-            'MOSEMetric', 'MOSEv2Metric', 'VOSTMetric', 'MOSESubmission',
-            'MOSEv2Submission', 'VOSTSubmission', 'validate_mose_zip',
-            'validate_vost_zip', 'write_mose_submission',
+            'validate_mose_zip', 'validate_vost_zip', 'write_mose_submission',
             'write_vost_submission']
 
 _METRICS = ('DAVISMetric', 'YouTubeVOSMetric', 'YouTubeVISMetric',
@@ -59,6 +54,7 @@ _METRICS = ('DAVISMetric', 'YouTubeVOSMetric', 'YouTubeVISMetric',
             'LVOSMetric', 'LVOSSubmission', 'SAVMetric', 'SAVSubmission',
             'MOSEMetric', 'MOSEv2Metric', 'VOSTMetric', 'MOSESubmission',
             'MOSEv2Submission', 'VOSTSubmission')
+__all__ += list(_METRICS)
 
 
 def __getattr__(name: str):
